@@ -1,0 +1,456 @@
+"""Ingestion of dropped files: land, read, resolve, validate, pseudonymise, stage (product.md §3, §7, §8).
+
+Each batch (a file) is landed immutably under its content hash before anything else; the same content
+twice is a no-op. Each batch is then written in one transaction: its good rows to staging, its bad rows'
+reasons to the quarantine, its validation results and its manifest row, with
+rows in = loaded + quarantined + duplicates. One bad batch never stops the others. A file leaves the drop
+folder only after its batch is committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from sqlalchemy import text
+
+from include.netralitas.catalogue import load_catalogue
+from include.netralitas.contracts import (
+    CASE_COLUMNS,
+    CASE_REPORT_CONTRACT,
+    NATIONAL_RELEASE_CONTRACT,
+    normalise_pemilihan,
+)
+from include.netralitas.pii import mask_format, pseudonymise
+from include.netralitas.readers import (
+    ROW_COLUMN,
+    BatchRejected,
+    read_case_report,
+    read_national_release,
+    release_sidecar,
+)
+from include.netralitas.validation import (
+    CASE_SUITE,
+    RELEASE_SUITE,
+    ValidationOutcome,
+    case_report_rules,
+    national_release_rules,
+    run_suite,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.engine import Connection
+
+    from include.netralitas.settings import Settings
+    from include.netralitas.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchResult:
+    batch_id: str
+    file_name: str
+    contract: str
+    kode_kantor: str | None
+    status: str  # loaded | rejected | already_loaded
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_duplicate: int = 0
+    error: str | None = None
+
+    def summary(self) -> str:
+        head = f"{self.file_name} [{self.kode_kantor or '-'}] {self.status}"
+        counts = (
+            f"in={self.rows_in} loaded={self.rows_loaded} "
+            f"quarantined={self.rows_quarantined} duplicates={self.rows_duplicate}"
+        )
+        return f"{head}: {counts}" + (f" — {self.error}" if self.error else "")
+
+
+@dataclass
+class _Pending:
+    result: BatchResult
+    drop_paths: list[Path]
+    landed: Path
+    received_at: datetime
+    frame: pd.DataFrame | None = None
+    meta: object | None = None
+
+
+def content_hash(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def land(landing_dir: Path, contract: str, raw: bytes, name: str, stem: str | None = None) -> Path:
+    """Store `raw` immutably as <landing>/<contract>/<sha[:2]>/<sha><suffix>, owner-only, atomically.
+
+    Content-addressed: the same bytes are stored once. A sidecar is stored beside its data file (`stem`).
+    """
+    digest = stem or hashlib.sha256(raw).hexdigest()
+    folder = landing_dir / contract.split("/")[0] / digest[:2]
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for parent in (landing_dir, folder.parent, folder):
+        os.chmod(parent, 0o700)
+    suffix = ".meta.json" if name.lower().endswith(".meta.json") else Path(name).suffix.lower()
+    target = folder / f"{digest}{suffix or '.bin'}"
+    if target.exists() and target.read_bytes() == raw:
+        return target
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".landing-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o400)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def office_from_name(name: str) -> str:
+    """Drop files are named `<kode_kantor>_<anything>` (e.g. `82.04_20241125.csv`); else no office."""
+    head = name.split("_", 1)[0]
+    return head if head in load_catalogue().regions else ""
+
+
+def _received_at(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+
+
+def _drop_files(folder: Path) -> list[Path]:
+    if not folder.exists():
+        return []
+    files = [
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(".meta.json")
+    ]
+    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+
+
+def _known_batches(conn: Connection, batch_ids: list[str]) -> set[str]:
+    if not batch_ids:
+        return set()
+    wanted = set(batch_ids)
+    return {b for b in conn.execute(text("SELECT batch_id FROM landing.batch")).scalars() if b in wanted}
+
+
+def _record_batch(
+    wh: Warehouse,
+    conn: Connection,
+    pending: _Pending,
+    source: str,
+    run_id: str | None,
+    quarantine: pd.DataFrame,
+    results: pd.DataFrame | None,
+) -> None:
+    r = pending.result
+    now = datetime.now(UTC)
+    if not quarantine.empty:
+        wh.bulk_insert(conn, "audit.quarantine", quarantine.assign(run_id=run_id))
+    if results is not None and not results.empty:
+        wh.bulk_insert(conn, "audit.validation_result", results.assign(run_id=run_id, validated_at=now))
+    conn.execute(
+        text(
+            "INSERT INTO landing.batch (batch_id, contract, source, kode_kantor, file_name, landed_path,"
+            " received_at, ingested_at, run_id, rows_in, rows_loaded, rows_quarantined, rows_duplicate,"
+            " status, error) VALUES (:batch_id, :contract, :source, :kode_kantor, :file_name, :landed_path,"
+            " :received_at, :ingested_at, :run_id, :rows_in, :rows_loaded, :rows_quarantined,"
+            " :rows_duplicate, :status, :error)"
+        ),
+        {
+            **{k: v for k, v in asdict(r).items() if k not in ("status",)},
+            "status": r.status,
+            "source": source,
+            "landed_path": str(pending.landed),
+            "received_at": pending.received_at,
+            "ingested_at": now,
+            "run_id": run_id,
+        },
+    )
+
+
+def _reject(
+    wh: Warehouse, conn: Connection, pending: _Pending, exc: BatchRejected, run_id: str | None
+) -> None:
+    r = pending.result
+    r.status, r.error = "rejected", str(exc)
+    r.rows_in = r.rows_quarantined = exc.rows
+    quarantine = pd.DataFrame(
+        [(r.batch_id, 0, "*", "batch_readable", str(exc), "critical")],
+        columns=["batch_id", "baris", "kolom", "aturan", "alasan", "tingkat"],
+    )
+    with wh.transaction(conn):
+        _record_batch(wh, conn, pending, "file", run_id, quarantine, None)
+
+
+def _finish(pending: _Pending) -> None:
+    """The batch is committed: its files may now leave the drop folder."""
+    for path in pending.drop_paths:
+        path.unlink(missing_ok=True)
+
+
+def _apply(
+    wh: Warehouse,
+    conn: Connection,
+    pending: list[_Pending],
+    outcome: ValidationOutcome,
+    prepared: pd.DataFrame,
+    duplicates: dict[str, int],
+    staging_insert,
+    run_id: str | None,
+) -> None:
+    failures = outcome.failures
+    bad_rows = failures[failures["tingkat"] == "critical"][["batch_id", "baris"]].drop_duplicates()
+    bad_key = set(zip(bad_rows["batch_id"], bad_rows["baris"], strict=True))
+    for item in pending:
+        r = item.result
+        rows = prepared[prepared["batch_id"] == r.batch_id]
+        is_bad = pd.Series(
+            [(r.batch_id, b) in bad_key for b in rows[ROW_COLUMN]], index=rows.index, dtype=bool
+        )
+        good = rows.loc[~is_bad]
+        r.rows_duplicate = duplicates.get(r.batch_id, 0)
+        r.rows_quarantined = int(is_bad.sum())
+        r.rows_loaded = len(good)
+        r.status = "loaded"
+        with wh.transaction(conn):
+            staging_insert(conn, good, item)
+            _record_batch(
+                wh,
+                conn,
+                item,
+                "file",
+                run_id,
+                failures[failures["batch_id"] == r.batch_id],
+                outcome.results[outcome.results["batch_id"] == r.batch_id],
+            )
+        _finish(item)
+
+
+def _scan(
+    conn: Connection, settings: Settings, folder: Path, contract: str
+) -> tuple[list[_Pending], list[BatchResult]]:
+    """Land every file of `folder`; skip content already loaded (and clear it from the drop folder)."""
+    pending: list[_Pending] = []
+    for path in _drop_files(folder):
+        parts = [path]
+        if contract == NATIONAL_RELEASE_CONTRACT and path.suffix.lower() == ".csv":
+            parts.append(release_sidecar(path))
+        raws = [p.read_bytes() if p.exists() else b"" for p in parts]
+        # Two offices may send byte-identical files (a header only): the office named by the file is part
+        # of the batch identity, so each gets its own "zero cases" batch. Renaming keeps the identity.
+        batch_id = content_hash(office_from_name(path.name).encode(), *raws)
+        landed = land(settings.landing_dir, contract, raws[0], path.name)
+        if len(parts) > 1 and parts[1].exists():
+            land(settings.landing_dir, contract, raws[1], parts[1].name, stem=landed.stem)
+        result = BatchResult(batch_id, path.name, contract, None, "pending")
+        pending.append(_Pending(result, [p for p in parts if p.exists()], landed, _received_at(path)))
+    known = _known_batches(conn, [p.result.batch_id for p in pending])
+    done: list[BatchResult] = []
+    fresh: list[_Pending] = []
+    seen: set[str] = set()
+    for item in pending:
+        if item.result.batch_id in known or item.result.batch_id in seen:
+            item.result.status = "already_loaded"
+            done.append(item.result)
+            _finish(item)
+        else:
+            seen.add(item.result.batch_id)
+            fresh.append(item)
+    return fresh, done
+
+
+def _ingest(
+    wh: Warehouse,
+    settings: Settings,
+    spec: _Contract,
+    run_id: str | None,
+) -> list[BatchResult]:
+    """The skeleton shared by every contract: land, read each batch, validate all in one pass, stage."""
+    wh.migrate()
+    with wh.session() as conn:
+        fresh, results = _scan(conn, settings, spec.folder, spec.contract)
+        frames = []
+        for item in list(fresh):
+            try:
+                frame = spec.read(item)
+            except BatchRejected as exc:
+                _reject(wh, conn, item, exc, run_id)
+                _finish(item)
+                results.append(item.result)
+                fresh.remove(item)
+                continue
+            item.result.rows_in = len(frame)
+            frames.append(frame.assign(batch_id=item.result.batch_id))
+        if fresh:
+            raw, duplicates = _dedupe(pd.concat(frames, ignore_index=True), spec.content_columns)
+            prepared = spec.prepare(raw)
+            outcome = _explain_instansi(
+                run_suite(spec.suite, spec.rules, spec.for_validation(prepared)), prepared
+            )
+            _apply(wh, conn, fresh, outcome, prepared, duplicates, spec.insert, run_id)
+            results.extend(item.result for item in fresh)
+    for r in results:
+        log.info("%s %s", spec.contract, r.summary())
+    return results
+
+
+@dataclass
+class _Contract:
+    contract: str
+    folder: Path
+    content_columns: list[str]
+    read: Callable[[_Pending], pd.DataFrame]
+    prepare: Callable[[pd.DataFrame], pd.DataFrame]
+    suite: str
+    rules: list
+    insert: Callable[[Connection, pd.DataFrame, _Pending], None]
+    for_validation: Callable[[pd.DataFrame], pd.DataFrame] = lambda frame: frame
+
+
+def ingest_case_reports(
+    wh: Warehouse, settings: Settings, key: bytes, *, run_id: str | None = None, today: date | None = None
+) -> list[BatchResult]:
+    """Ingest every case-report file in the drop folder; return one result per file."""
+    catalogue = load_catalogue(settings.aliases_file)
+
+    def read(item: _Pending) -> pd.DataFrame:
+        frame = read_case_report(item.landed, name=item.result.file_name)
+        codes = frame["kode_kantor"].dropna()
+        named = office_from_name(item.result.file_name)
+        item.result.kode_kantor = named or (codes.mode().iloc[0] if not codes.empty else None)
+        return frame
+
+    def insert(conn: Connection, good: pd.DataFrame, item: _Pending) -> None:
+        staged = good.assign(tanggal_temuan=good["tanggal"], instansi_asli=good["instansi"])
+        wh.bulk_insert(conn, "staging.case_report", staged[STAGING_CASE_COLUMNS])
+
+    spec = _Contract(
+        contract=CASE_REPORT_CONTRACT,
+        folder=settings.case_report_drop,
+        content_columns=list(CASE_COLUMNS),
+        read=read,
+        prepare=lambda raw: _prepare_cases(raw, catalogue, key),
+        suite=CASE_SUITE,
+        rules=case_report_rules(catalogue.regions, today or date.today()),
+        insert=insert,
+        # GX never sees personal data: only the NIP's shape (nip_bentuk) is validated.
+        for_validation=lambda prepared: prepared.drop(columns=["nip_hash", "nama_hash", "tanggal"]),
+    )
+    return _ingest(wh, settings, spec, run_id)
+
+
+STAGING_CASE_COLUMNS = [
+    "batch_id", "baris", "kode_kantor", "nomor_kasus", "tanggal_temuan", "pemilihan", "instansi_kode",
+    "instansi_asli", "nip_hash", "nama_hash", "jabatan", "jenis_pelanggaran", "status",
+]  # fmt: skip
+
+
+def _dedupe(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, dict[str, int]]:
+    repeated = frame.duplicated(subset=["batch_id", *columns], keep="first")
+    counts = frame[repeated].groupby("batch_id").size().to_dict()
+    return frame[~repeated].reset_index(drop=True), {k: int(v) for k, v in counts.items()}
+
+
+def _resolve(values: pd.Series, catalogue) -> tuple[pd.Series, pd.Series]:
+    resolutions = {v: catalogue.resolve(v) for v in values.dropna().unique()}
+    kode = values.map(lambda v: resolutions[v].kode if v in resolutions else None)
+    reason = values.map(lambda v: resolutions[v].reason if v in resolutions else "instansi kosong")
+    return kode.astype("object"), reason.astype("object")
+
+
+def _prepare_cases(frame: pd.DataFrame, catalogue, key: bytes) -> pd.DataFrame:
+    """Derived columns for validation and staging; raw personal data is dropped here."""
+    from include.netralitas.readers import parse_dates
+
+    out = frame.copy()
+    out["pemilihan"] = out["pemilihan"].map(normalise_pemilihan, na_action="ignore")
+    out["tanggal"] = parse_dates(out["tanggal_temuan"])
+    out["tanggal_temuan"] = pd.to_datetime(out["tanggal"])
+    out["instansi_kode"], out["instansi_alasan"] = _resolve(out["instansi"], catalogue)
+    out["nip_bentuk"] = mask_format(out["nip"]).astype("object")
+    out["nip_hash"] = pseudonymise(out["nip"], key)
+    out["nama_hash"] = pseudonymise(out["nama_terlapor"], key)
+    return out.drop(columns=["nip", "nama_terlapor"])
+
+
+def _explain_instansi(outcome: ValidationOutcome, prepared: pd.DataFrame) -> ValidationOutcome:
+    """An unresolved instansi is quarantined with the resolver's own reason (candidates listed)."""
+    failures = outcome.failures
+    if failures.empty:
+        return outcome
+    reasons = prepared.set_index(["batch_id", ROW_COLUMN])["instansi_alasan"]
+    is_instansi = failures["kolom"] == "instansi"
+    keys = list(zip(failures.loc[is_instansi, "batch_id"], failures.loc[is_instansi, "baris"], strict=True))
+    failures = failures.copy()
+    failures.loc[is_instansi, "alasan"] = [reasons.get(k) or "instansi tidak dikenal" for k in keys]
+    return ValidationOutcome(failures, outcome.results)
+
+
+def ingest_national_releases(
+    wh: Warehouse, settings: Settings, *, run_id: str | None = None
+) -> list[BatchResult]:
+    """Ingest every national release (CSV + sidecar, or one JSON document) in the drop folder."""
+    catalogue = load_catalogue(settings.aliases_file)
+
+    def read(item: _Pending) -> pd.DataFrame:
+        item.meta, frame = read_national_release(item.landed, name=item.result.file_name)
+        return frame
+
+    def prepare(raw: pd.DataFrame) -> pd.DataFrame:
+        prepared = raw.copy()
+        prepared["instansi_kode"], prepared["instansi_alasan"] = _resolve(prepared["instansi"], catalogue)
+        return prepared
+
+    def insert(conn: Connection, good: pd.DataFrame, item: _Pending) -> None:
+        meta = item.meta
+        conn.execute(
+            text(
+                "INSERT INTO staging.national_release (batch_id, penerbit, judul, tanggal_data, pemilihan)"
+                " VALUES (:b, :p, :j, :t, :e)"
+            ),
+            {"b": item.result.batch_id, "p": meta.penerbit, "j": meta.judul, "t": meta.tanggal_data,
+             "e": meta.pemilihan},
+        )  # fmt: skip
+        staged = pd.DataFrame(
+            {
+                "batch_id": good["batch_id"],
+                "baris": good[ROW_COLUMN],
+                "instansi_kode": good["instansi_kode"],
+                "instansi_asli": good["instansi"],
+                "jumlah": good["jumlah"].astype("int64"),
+                "peringkat_rilis": pd.to_numeric(good["peringkat"]).astype("Int64"),
+                "provinsi_asli": good["provinsi"],
+            }
+        )
+        wh.bulk_insert(conn, "staging.national_release_row", staged)
+
+    spec = _Contract(
+        contract=NATIONAL_RELEASE_CONTRACT,
+        folder=settings.national_release_drop,
+        content_columns=["instansi", "jumlah", "peringkat", "provinsi"],
+        read=read,
+        prepare=prepare,
+        suite=RELEASE_SUITE,
+        rules=national_release_rules(),
+        insert=insert,
+    )
+    return _ingest(wh, settings, spec, run_id)

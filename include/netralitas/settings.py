@@ -1,0 +1,76 @@
+"""Configuration from environment variables, with defaults under the project's `var/` folder.
+
+Every variable is documented in the README. Nothing here reads Airflow: the DAG tasks pass what they take
+from Airflow variables or connections into the functions of the package.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    var_dir: Path
+    drop_dir: Path
+    landing_dir: Path
+    publish_dir: Path
+    warehouse_url: str
+    hmac_key_file: Path
+    aliases_file: Path | None
+
+    @property
+    def case_report_drop(self) -> Path:
+        return self.drop_dir / "case-reports"
+
+    @property
+    def national_release_drop(self) -> Path:
+        return self.drop_dir / "national-releases"
+
+
+def get_settings() -> Settings:
+    var_dir = _path("NETRALITAS_VAR_DIR", PROJECT_ROOT / "var")
+    warehouse_url = os.environ.get("NETRALITAS_WAREHOUSE_URL") or f"duckdb:///{var_dir / 'warehouse.duckdb'}"
+    aliases = os.environ.get("NETRALITAS_ALIASES_FILE")
+    return Settings(
+        var_dir=var_dir,
+        drop_dir=_path("NETRALITAS_DROP_DIR", var_dir / "drop"),
+        landing_dir=_path("NETRALITAS_LANDING_DIR", var_dir / "landing"),
+        publish_dir=_path("NETRALITAS_PUBLISH_DIR", var_dir / "publish"),
+        warehouse_url=warehouse_url,
+        hmac_key_file=_path("NETRALITAS_HMAC_KEY_FILE", var_dir / "secrets" / "hmac.key"),
+        aliases_file=Path(aliases).expanduser().resolve() if aliases else None,
+    )
+
+
+def hmac_key(settings: Settings, explicit: str | None = None, *, create: bool = False) -> bytes:
+    """The pseudonymisation key: given (an Airflow variable), `NETRALITAS_HMAC_KEY`, or the key file.
+
+    `create=True` (the demo) writes a new random key file, owner-only, when none exists; it is never in the
+    repository (`var/` is ignored by git).
+    """
+    value = explicit or os.environ.get("NETRALITAS_HMAC_KEY")
+    if value:
+        return value.encode()
+    path = settings.hmac_key_file
+    if not path.exists():
+        if not create:
+            raise RuntimeError(
+                "no pseudonymisation key: set the Airflow variable netralitas_hmac_key, the environment "
+                f"variable NETRALITAS_HMAC_KEY, or create {path} (make demo creates a local one)"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()

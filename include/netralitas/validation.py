@@ -1,0 +1,157 @@
+"""Great Expectations suites for the input contracts, run once over all new batches of an ingestion run.
+
+The suites are code, versioned with the repository. Each expectation carries, in its `meta`, the column
+and the Indonesian reason that a quarantined row gets. GX sees no personal data: names are not validated
+and NIPs only through their shape (`pii.mask_format`), so neither can reach a stored result or Data Docs.
+All batches of a run are validated in one pass (with `batch_id` and `baris` as the row identity), because
+GX's fixed cost per run is far larger than its cost per row.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from include.netralitas.contracts import EARLIEST_CASE_DATE, JABATAN, JENIS_PELANGGARAN, PEMILIHAN, STATUS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+CASE_SUITE = "case_report_v1"
+RELEASE_SUITE = "national_release_v1"
+ROW_ID = ["batch_id", "baris"]
+FAILURE_COLUMNS = ("batch_id", "baris", "kolom", "aturan", "alasan", "tingkat")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One expectation: its GX class name, its keyword arguments, the column and the quarantine reason."""
+
+    expectation: str
+    kwargs: dict[str, Any]
+    column: str
+    reason: str
+    severity: str = "critical"
+
+    @property
+    def expectation_type(self) -> str:
+        """`ExpectColumnValuesToNotBeNull` -> `expect_column_values_to_not_be_null`, as GX reports it."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.expectation).lower()
+
+
+def case_report_rules(region_codes: Iterable[str], today: date) -> list[Rule]:
+    return [
+        Rule("ExpectColumnValuesToBeInSet", {"column": "kode_kantor", "value_set": sorted(region_codes)},
+             "kode_kantor", "kode_kantor tidak ada di data wilayah rujukan"),
+        Rule("ExpectColumnValuesToNotBeNull", {"column": "nomor_kasus"}, "nomor_kasus", "nomor_kasus kosong"),
+        Rule("ExpectColumnValuesToNotBeNull", {"column": "tanggal_temuan"}, "tanggal_temuan",
+             "tanggal_temuan kosong atau bukan tanggal yang sah (YYYY-MM-DD atau DD/MM/YYYY)"),
+        Rule("ExpectColumnValuesToBeBetween",
+             {"column": "tanggal_temuan", "min_value": pd.Timestamp(EARLIEST_CASE_DATE),
+              "max_value": pd.Timestamp(today)},
+             "tanggal_temuan", f"tanggal_temuan sebelum {EARLIEST_CASE_DATE} atau di masa depan"),
+        Rule("ExpectColumnValuesToBeInSet", {"column": "pemilihan", "value_set": list(PEMILIHAN)},
+             "pemilihan", "pemilihan bukan kode yang dikenal"),
+        Rule("ExpectColumnValuesToNotBeNull", {"column": "instansi_kode"}, "instansi",
+             "instansi tidak dapat ditentukan secara tunggal"),
+        Rule("ExpectColumnValuesToMatchRegex", {"column": "nip_bentuk", "regex": r"^9{18}$"}, "nip",
+             "nip bukan 18 digit"),
+        Rule("ExpectColumnValuesToBeInSet", {"column": "jabatan", "value_set": list(JABATAN)}, "jabatan",
+             "jabatan bukan kode yang dikenal"),
+        Rule("ExpectColumnValuesToBeInSet",
+             {"column": "jenis_pelanggaran", "value_set": list(JENIS_PELANGGARAN)}, "jenis_pelanggaran",
+             "jenis_pelanggaran bukan kode yang dikenal"),
+        Rule("ExpectColumnValuesToBeInSet", {"column": "status", "value_set": list(STATUS)}, "status",
+             "status bukan kode yang dikenal"),
+        Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["batch_id", "kode_kantor", "nomor_kasus"]},
+             "nomor_kasus", "nomor_kasus muncul lebih dari sekali dalam batch dengan isi berbeda"),
+    ]  # fmt: skip
+
+
+def national_release_rules() -> list[Rule]:
+    return [
+        Rule("ExpectColumnValuesToNotBeNull", {"column": "instansi_kode"}, "instansi",
+             "instansi tidak dapat ditentukan secara tunggal"),
+        Rule("ExpectColumnValuesToMatchRegex", {"column": "jumlah", "regex": r"^\d+$"}, "jumlah",
+             "jumlah bukan bilangan bulat >= 0"),
+        Rule("ExpectColumnValuesToNotBeNull", {"column": "jumlah"}, "jumlah", "jumlah kosong"),
+        Rule("ExpectColumnValuesToMatchRegex", {"column": "peringkat", "regex": r"^[1-9]\d*$"}, "peringkat",
+             "peringkat bukan bilangan bulat >= 1"),
+        Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["batch_id", "instansi_kode"]}, "instansi",
+             "instansi tercantum lebih dari sekali dalam rilis"),
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ValidationOutcome:
+    """Row failures (`batch_id, baris, kolom, aturan, alasan, tingkat`) and per-batch results."""
+
+    failures: pd.DataFrame
+    results: pd.DataFrame  # batch_id, suite, expectation, kolom, success, unexpected_count, tingkat
+
+
+def _context():
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def run_suite(suite_name: str, rules: list[Rule], frame: pd.DataFrame) -> ValidationOutcome:
+    """Validate `frame` (which has `batch_id` and `baris`) against `rules` in one GX run."""
+    import great_expectations as gx
+
+    context = _context()
+    asset = context.data_sources.add_pandas("netralitas").add_dataframe_asset(suite_name)
+    batch_definition = asset.add_batch_definition_whole_dataframe("run")
+    suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
+    for index, rule in enumerate(rules):
+        expectation = getattr(gx.expectations, rule.expectation)(
+            **rule.kwargs, severity=rule.severity, meta={"rule": index, "kolom": rule.column}
+        )
+        suite.add_expectation(expectation)
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{suite_name}_run", data=batch_definition, suite=suite)
+    )
+    result = definition.run(
+        batch_parameters={"dataframe": frame},
+        result_format={
+            "result_format": "COMPLETE",
+            "unexpected_index_column_names": ROW_ID,
+            "return_unexpected_index_query": False,
+        },
+    )
+    failures = []
+    for item in result.results:
+        config = item.expectation_config
+        rule = rules[config.meta["rule"]]
+        if item.exception_info and item.exception_info.get("raised_exception"):
+            raise RuntimeError(
+                f"{suite_name}: {config.type} raised {item.exception_info['exception_message']}"
+            )
+        for row in item.result.get("unexpected_index_list") or []:
+            failures.append((row["batch_id"], int(row["baris"]), rule.column, config.type, rule.reason,
+                             rule.severity, config.meta["rule"]))  # fmt: skip
+    failed = pd.DataFrame(failures, columns=[*FAILURE_COLUMNS, "rule"])
+    results = _per_batch(suite_name, rules, frame, failed)
+    return ValidationOutcome(failed[list(FAILURE_COLUMNS)], results)
+
+
+def _per_batch(suite: str, rules: list[Rule], frame: pd.DataFrame, failed: pd.DataFrame) -> pd.DataFrame:
+    """Every batch gets a result row per expectation, also those where nothing failed."""
+    counts = failed.groupby(["batch_id", "rule"]).size()
+    rows = []
+    for batch_id in frame["batch_id"].unique():
+        for index, rule in enumerate(rules):
+            n = int(counts.get((batch_id, index), 0))
+            rows.append((batch_id, suite, rule.expectation_type, rule.column, n == 0, n, rule.severity))
+    columns = ["batch_id", "suite", "expectation", "kolom", "success", "unexpected_count", "tingkat"]
+    return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,201 @@
+"""The SQL warehouse: one code path for the embedded default (DuckDB) and PostgreSQL, chosen by URL.
+
+SQL lives in `sql/` (migrations, core transformations, mart queries) and takes values only as bound
+parameters. Dialect differences are isolated here: the bulk load (PostgreSQL `COPY`, DuckDB's scan of a
+registered DataFrame), the serialisation of writers (an advisory lock on PostgreSQL, a file lock beside
+the DuckDB file, which admits one process at a time) and the URL spelling. See docs/decisions/.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import time
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from include.netralitas.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from sqlalchemy.engine import Connection, Engine
+
+SQL_DIR = PROJECT_ROOT / "sql"
+MIGRATIONS_DIR = SQL_DIR / "migrations"
+LOCK_TIMEOUT_S = 600
+PG_LOCK_KEY = 7_340_2024  # pg_advisory_xact_lock key of netralitas writers
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` means psycopg 3 here (psycopg2 is only Airflow's)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@cache
+def read_sql(relative: str) -> str:
+    return (SQL_DIR / relative).read_text()
+
+
+def split_statements(script: str) -> list[str]:
+    """Statements of a migration file: separated by `;` at the end of a line (no procedural bodies)."""
+    statements, current = [], []
+    for line in script.splitlines():
+        current.append(line)
+        if line.rstrip().endswith(";"):
+            statement = "\n".join(current).strip().rstrip(";").strip()
+            if statement and not all(ln.strip().startswith("--") or not ln.strip() for ln in current):
+                statements.append(statement)
+            current = []
+    rest = "\n".join(current).strip()
+    if rest and not all(ln.strip().startswith("--") or not ln.strip() for ln in current):
+        statements.append(rest)
+    return statements
+
+
+class Warehouse:
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.engine: Engine = create_engine(self.url, poolclass=NullPool)
+        self.dialect = self.engine.dialect.name  # "duckdb" or "postgresql"
+        if self.dialect not in ("duckdb", "postgresql"):
+            raise ValueError(f"unsupported warehouse {self.dialect!r}: use duckdb:/// or postgresql:// URLs")
+        if self.dialect == "duckdb":
+            database = self.engine.url.database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+    def __repr__(self) -> str:
+        return f"Warehouse({self.engine.url.render_as_string(hide_password=True)})"
+
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        database = self.engine.url.database
+        if self.dialect != "duckdb" or not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.lock", "a+") as handle:
+            deadline = time.monotonic() + LOCK_TIMEOUT_S
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{database} is locked by another writer") from None
+                    time.sleep(0.2)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def session(self) -> Iterator[Connection]:
+        """One connection for a unit of work (DuckDB admits one process at a time: the file lock)."""
+        with self._file_lock(), self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def transaction(self, conn: Connection) -> Iterator[Connection]:
+        """One transaction on `conn`, serialised against every other netralitas writer."""
+        if conn.in_transaction():  # SQLAlchemy began one implicitly for an earlier read: end it
+            conn.commit()
+        with conn.begin():
+            if self.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+            yield conn
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A session with one transaction."""
+        with self.session() as conn, self.transaction(conn):
+            yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.session() as conn:
+            yield conn
+
+    # -- migrations ---------------------------------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        """Apply pending migrations in order, each in its own transaction; return the applied names."""
+        applied_now: list[str] = []
+        with self.begin() as conn:
+            conn.execute(text("CREATE SCHEMA IF NOT EXISTS audit"))
+            conn.execute(
+                text(
+                    "CREATE TABLE IF NOT EXISTS audit.schema_migration ("
+                    " version INTEGER PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT NULL,"
+                    " applied_at TIMESTAMPTZ NOT NULL)"
+                )
+            )
+            done = {row.version: row for row in conn.execute(text("SELECT * FROM audit.schema_migration"))}
+            for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+                version, _, rest = path.name.partition("_")
+                only = rest.removesuffix(".sql").rpartition(".")[2] if rest.count(".") > 1 else None
+                if only and only != self.dialect:
+                    continue
+                script = path.read_text()
+                digest = hashlib.sha256(script.encode()).hexdigest()
+                if int(version) in done:
+                    if done[int(version)].sha256 != digest:
+                        raise RuntimeError(
+                            f"migration {path.name} changed after it was applied; add a new migration instead"
+                        )
+                    continue
+                for statement in split_statements(script):
+                    conn.execute(text(statement))
+                conn.execute(
+                    text("INSERT INTO audit.schema_migration VALUES (:v, :n, :s, :t)"),
+                    {"v": int(version), "n": path.name, "s": digest, "t": datetime.now(UTC)},
+                )
+                applied_now.append(path.name)
+        return applied_now
+
+    def schema_version(self) -> int:
+        with self.read() as conn:
+            return conn.execute(text("SELECT MAX(version) FROM audit.schema_migration")).scalar_one() or 0
+
+    # -- loads --------------------------------------------------------------------------------------------
+    def bulk_insert(self, conn: Connection, table: str, frame: pd.DataFrame) -> int:
+        """Append `frame` to `table` (schema.name, a constant of the code) by the database's bulk path."""
+        if frame.empty:
+            return 0
+        columns = list(frame.columns)
+        column_list = ", ".join(columns)
+        if self.dialect == "postgresql":
+            raw = conn.connection.dbapi_connection
+            with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
+                for row in frame.itertuples(index=False, name=None):
+                    copy.write_row(tuple(None if _missing(v) else v for v in row))
+        else:
+            raw = conn.connection.dbapi_connection
+            view = f"_bulk_{table.replace('.', '_')}"
+            raw.register(view, frame)
+            try:
+                raw.execute(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {view}")
+            finally:
+                raw.unregister(view)
+        return len(frame)
+
+    def execute_file(self, conn: Connection, relative: str, params: Mapping[str, Any] | list | None = None):
+        return conn.execute(text(read_sql(relative)), params or {})
+
+    def query_file(self, relative: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        with self.read() as conn:
+            result = conn.execute(text(read_sql(relative)), params or {})
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)

@@ -1,0 +1,55 @@
+"""ISO weeks and their cut-off (product.md §5): a week ends Sunday 23:59:59 Asia/Jakarta."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+WIB = ZoneInfo("Asia/Jakarta")
+_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+@dataclass(frozen=True)
+class IsoWeek:
+    year: int
+    week: int
+
+    @classmethod
+    def parse(cls, text: str) -> IsoWeek:
+        match = _WEEK.match(text.strip())
+        if not match:
+            raise ValueError(f"week {text!r} is not of the form YYYY-Www (e.g. 2024-W48)")
+        year, week = int(match.group(1)), int(match.group(2))
+        try:
+            date.fromisocalendar(year, week, 1)
+        except ValueError as exc:
+            raise ValueError(f"week {text!r} does not exist: {exc}") from None
+        return cls(year, week)
+
+    @classmethod
+    def containing(cls, moment: datetime | date) -> IsoWeek:
+        if isinstance(moment, datetime):
+            moment = moment.astimezone(WIB).date() if moment.tzinfo else moment.date()
+        year, week, _ = moment.isocalendar()
+        return cls(year, week)
+
+    def __str__(self) -> str:
+        return f"{self.year}-W{self.week:02d}"
+
+    @property
+    def monday(self) -> date:
+        return date.fromisocalendar(self.year, self.week, 1)
+
+    @property
+    def sunday(self) -> date:
+        return date.fromisocalendar(self.year, self.week, 7)
+
+    @property
+    def cutoff(self) -> datetime:
+        """Sunday 23:59:59 WIB: cases found and releases dated up to this moment count."""
+        return datetime.combine(self.sunday, time(23, 59, 59), tzinfo=WIB)
+
+    def previous(self) -> IsoWeek:
+        return IsoWeek.containing(self.monday - timedelta(days=7))

@@ -1,0 +1,32 @@
+-- The newest report of each case wins (latest received batch; ties broken by batch id and row), the
+-- history stays in core.case_history. Only cases whose newest report changed are written.
+INSERT INTO core.case_current (
+    kode_kantor, nomor_kasus, batch_id, baris, received_at, tanggal_temuan, pemilihan, instansi_kode,
+    nip_hash, nama_hash, jabatan, jenis_pelanggaran, status
+)
+SELECT
+    kode_kantor, nomor_kasus, batch_id, baris, received_at, tanggal_temuan, pemilihan, instansi_kode,
+    nip_hash, nama_hash, jabatan, jenis_pelanggaran, status
+FROM (
+    SELECT
+        h.*,
+        ROW_NUMBER() OVER (
+            PARTITION BY h.kode_kantor, h.nomor_kasus
+            ORDER BY h.received_at DESC, h.batch_id DESC, h.baris DESC
+        ) AS newest
+    FROM core.case_history AS h
+) AS ranked
+WHERE newest = 1
+ON CONFLICT (kode_kantor, nomor_kasus) DO UPDATE SET
+    batch_id = excluded.batch_id,
+    baris = excluded.baris,
+    received_at = excluded.received_at,
+    tanggal_temuan = excluded.tanggal_temuan,
+    pemilihan = excluded.pemilihan,
+    instansi_kode = excluded.instansi_kode,
+    nip_hash = excluded.nip_hash,
+    nama_hash = excluded.nama_hash,
+    jabatan = excluded.jabatan,
+    jenis_pelanggaran = excluded.jenis_pelanggaran,
+    status = excluded.status
+WHERE core.case_current.batch_id <> excluded.batch_id OR core.case_current.baris <> excluded.baris

@@ -1,0 +1,84 @@
+-- Methodology v1 (product.md §4) for one cut-off date. For each instansi i and election e, and for all
+-- elections together (pemilihan = 'SEMUA'):
+--   R_total  = counted cases (newest status not 'dihentikan', tanggal_temuan <= cut-off)
+--   T, N     = tanggal_data and jumlah of the newest release for e (tanggal_data <= cut-off) listing i
+--   R_after  = counted cases of i in e with tanggal_temuan > T
+--   violations = max(N + R_after, R_total), or R_total without such a release
+-- Competition ranking (1, 2, 3, 3, 5) per election; per-province rank among regional governments.
+-- Rows ranked :top_n or better are returned, so ties can give more than :top_n rows. Tied rows are
+-- ordered by name in Python (code-point order), identically for every database's collation.
+WITH counted AS (
+    SELECT instansi_kode, pemilihan, tanggal_temuan
+    FROM core.case_current
+    WHERE status <> 'dihentikan' AND tanggal_temuan <= :cutoff_date
+    UNION ALL
+    SELECT instansi_kode, 'SEMUA' AS pemilihan, tanggal_temuan
+    FROM core.case_current
+    WHERE status <> 'dihentikan' AND tanggal_temuan <= :cutoff_date
+),
+regional AS (
+    SELECT instansi_kode, pemilihan, COUNT(*) AS r_total
+    FROM counted
+    GROUP BY instansi_kode, pemilihan
+),
+listed AS (
+    SELECT
+        f.instansi_kode, r.pemilihan, r.tanggal_data, f.jumlah, r.batch_id,
+        ROW_NUMBER() OVER (
+            PARTITION BY f.instansi_kode, r.pemilihan
+            ORDER BY r.tanggal_data DESC, r.received_at DESC, r.batch_id DESC
+        ) AS newest
+    FROM core.national_release_fact AS f
+    JOIN core.national_release AS r ON r.batch_id = f.batch_id
+    WHERE r.tanggal_data <= :cutoff_date
+),
+release AS (
+    SELECT l.instansi_kode, l.pemilihan, l.tanggal_data, l.jumlah, l.batch_id,
+           (SELECT COUNT(*) FROM counted AS c
+            WHERE c.instansi_kode = l.instansi_kode AND c.pemilihan = l.pemilihan
+              AND c.tanggal_temuan > l.tanggal_data) AS r_setelah
+    FROM listed AS l
+    WHERE l.newest = 1
+),
+scored AS (
+    SELECT
+        COALESCE(g.instansi_kode, r.instansi_kode) AS instansi_kode,
+        COALESCE(g.pemilihan, r.pemilihan) AS pemilihan,
+        COALESCE(g.r_total, 0) AS r_total,
+        r.jumlah AS n_rilis,
+        r.tanggal_data AS tanggal_rilis,
+        r.batch_id AS rilis_batch_id,
+        r.r_setelah
+    FROM regional AS g
+    FULL OUTER JOIN release AS r ON r.instansi_kode = g.instansi_kode AND r.pemilihan = g.pemilihan
+),
+judged AS (
+    SELECT
+        s.*,
+        CASE WHEN s.n_rilis IS NOT NULL AND s.n_rilis + s.r_setelah > s.r_total
+             THEN s.n_rilis + s.r_setelah ELSE s.r_total END AS jumlah_pelanggaran,
+        CASE WHEN s.n_rilis IS NOT NULL AND s.n_rilis + s.r_setelah > s.r_total
+             THEN 'rilis' ELSE 'regional' END AS penentu
+    FROM scored AS s
+),
+ranked AS (
+    SELECT
+        j.*,
+        i.nama AS instansi,
+        i.nama_provinsi AS provinsi,
+        p.urutan AS urutan_pemilihan,
+        RANK() OVER (PARTITION BY j.pemilihan ORDER BY j.jumlah_pelanggaran DESC) AS peringkat,
+        CASE WHEN i.jenis <> 'pusat' THEN
+            RANK() OVER (PARTITION BY j.pemilihan, i.kode_provinsi ORDER BY j.jumlah_pelanggaran DESC)
+        END AS peringkat_provinsi
+    FROM judged AS j
+    JOIN core.instansi AS i ON i.kode = j.instansi_kode
+    JOIN core.pemilihan AS p ON p.kode = j.pemilihan
+    WHERE j.jumlah_pelanggaran > 0
+)
+SELECT
+    urutan_pemilihan, pemilihan, peringkat, instansi_kode, instansi, provinsi, jumlah_pelanggaran, peringkat_provinsi,
+    n_rilis, tanggal_rilis, rilis_batch_id, r_setelah, r_total, penentu
+FROM ranked
+WHERE peringkat <= :top_n
+ORDER BY urutan_pemilihan, peringkat, instansi_kode
