@@ -24,8 +24,8 @@ HEADER = "# source-sha256: "
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s;\\]+)")
 
 
-def source_digest() -> str:
-    return hashlib.sha256(SOURCE.read_bytes()).hexdigest()
+def source_digest(source: Path = SOURCE) -> str:
+    return hashlib.sha256(source.read_bytes()).hexdigest()
 
 
 def read_pins(text: str) -> dict[str, str]:
@@ -37,8 +37,8 @@ def read_pins(text: str) -> dict[str, str]:
     return pins
 
 
-def source_requirements() -> list[Requirement]:
-    lines = (line.split("#", 1)[0].strip() for line in SOURCE.read_text().splitlines())
+def source_requirements(source: Path = SOURCE) -> list[Requirement]:
+    lines = (line.split("#", 1)[0].strip() for line in source.read_text().splitlines())
     return [Requirement(line) for line in lines if line]
 
 
@@ -57,16 +57,16 @@ def compile_lock() -> None:
     print(f"wrote {LOCK.name}: {len(read_pins(body))} pinned packages")
 
 
-def check_lock() -> list[str]:
-    if not LOCK.exists():
-        return [f"{LOCK.name} is missing: run `make lock`"]
-    text = LOCK.read_text()
+def check_lock(source: Path = SOURCE, lock: Path = LOCK) -> list[str]:
+    if not lock.exists():
+        return [f"{lock.name} is missing: run `make lock`"]
+    text = lock.read_text()
     problems = []
     recorded = next((ln[len(HEADER) :] for ln in text.splitlines() if ln.startswith(HEADER)), None)
-    if recorded != source_digest():
+    if recorded != source_digest(source):
         problems.append(f"{SOURCE.name} changed since {LOCK.name} was compiled: run `make lock`")
     pins = read_pins(text)
-    for req in source_requirements():
+    for req in source_requirements(source):
         pinned = pins.get(canonicalize_name(req.name))
         if pinned is None:
             problems.append(f"{req.name} is in {SOURCE.name} but not pinned in {LOCK.name}")

@@ -454,3 +454,13 @@ def ingest_national_releases(
         insert=insert,
     )
     return _ingest(wh, settings, spec, run_id)
+
+
+def summarise(results: list[BatchResult]) -> dict[str, int]:
+    """Small counts for XCom and the log: batches per status and rows per outcome."""
+    summary: dict[str, int] = {}
+    for r in results:
+        summary[f"batches_{r.status}"] = summary.get(f"batches_{r.status}", 0) + 1
+        for field in ("rows_in", "rows_loaded", "rows_quarantined", "rows_duplicate"):
+            summary[field] = summary.get(field, 0) + getattr(r, field)
+    return summary

@@ -1,0 +1,75 @@
+# netralitas: every command a user needs. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+VAR := $(CURDIR)/var
+WEEK ?=
+DEMO_WEEK := 2024-W48
+
+export PYTHONPATH := $(CURDIR)
+export NETRALITAS_VAR_DIR ?= $(VAR)
+export AIRFLOW_HOME ?= $(VAR)/airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__UNIT_TEST_MODE := False
+export GX_ANALYTICS_ENABLED := False
+export NO_COLOR := 1
+
+.PHONY: help install demo run test lint fmt lock check-lock bench airflow-db clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or pass PYTHON=..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip==25.3" 2>&1 | grep -v "^WARNING: Location" || true
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock 2>&1 | grep -v "^WARNING: Location" || true
+	$(PY) -c "import airflow, great_expectations, duckdb" && touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the pinned set (requirements.lock)
+
+airflow-db: $(STAMP)
+	@mkdir -p $(AIRFLOW_HOME) $(VAR)/logs
+	@$(VENV)/bin/airflow db migrate > $(VAR)/logs/airflow-db.log 2>&1 || { tail -30 $(VAR)/logs/airflow-db.log; exit 1; }
+
+demo: airflow-db ## run the whole chain on the bundled sample data (embedded warehouse), print the outputs
+	@echo "Running ingest_case_reports -> ingest_national_releases -> build_warehouse -> publish_weekly_ranking for $(DEMO_WEEK) (log: var/logs/demo.log)"
+	@$(PY) tools/chain.py --demo --week $(DEMO_WEEK) --summary $(VAR)/logs/demo.summary > $(VAR)/logs/demo.log 2>&1 \
+		|| { tail -40 $(VAR)/logs/demo.log; echo "make demo failed: see var/logs/demo.log"; exit 1; }
+	@cat $(VAR)/logs/demo.summary
+
+run: airflow-db ## run the chain on whatever lies in the drop folder: make run WEEK=YYYY-Www
+	@test -n "$(WEEK)" || { echo "usage: make run WEEK=YYYY-Www (e.g. WEEK=2024-W48)"; exit 2; }
+	@echo "Running the chain for $(WEEK) (log: var/logs/run-$(WEEK).log)"
+	@$(PY) tools/chain.py --week $(WEEK) --summary $(VAR)/logs/run.summary > $(VAR)/logs/run-$(WEEK).log 2>&1 \
+		|| { tail -40 $(VAR)/logs/run-$(WEEK).log; echo "make run failed: see var/logs/run-$(WEEK).log"; exit 1; }
+	@cat $(VAR)/logs/run.summary
+
+test: $(STAMP) check-lock lint ## lock check, ruff, and the whole test suite (PostgreSQL tests need 127.0.0.1:5432)
+	$(PY) -m pytest
+
+lint: $(STAMP) ## ruff check and ruff format --check (never rewrites)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+fmt: $(STAMP) ## rewrite the code with ruff format and ruff's safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check-lock: $(STAMP) ## fail when requirements.lock drifts from requirements.in
+	$(PY) tools/lock.py check
+
+lock: $(STAMP) ## recompile requirements.lock from requirements.in (needs the package index)
+	$(PY) tools/lock.py compile
+
+bench: $(STAMP) ## embedded-database benchmark (DuckDB vs SQLite, 1,000,000 case rows)
+	$(PY) tools/bench_embedded.py --rows 1000000
+
+clean: ## remove var/ (warehouse, landing zone, publications, Airflow home); keeps .venv
+	rm -rf $(VAR)

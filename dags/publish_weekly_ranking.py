@@ -1,0 +1,71 @@
+"""
+### publish_weekly_ranking
+
+Every Monday 07:00 Asia/Jakarta, publishes the national top-10 ranking (methodology v1, product.md §4-5)
+for the ISO week that just ended (cut-off Sunday 23:59:59 WIB): `ranking.csv`, `ranking.json` and
+`index.html` in `$NETRALITAS_PUBLISH_DIR/<YYYY-Www>/`, and a frozen snapshot in `mart.publication`.
+
+The week is the data interval's (a `CronDataIntervalTimetable`: the interval is Monday 07:00 to Monday
+07:00, and the week is the one it starts in), or the `week` param (`YYYY-Www`) when given.
+Re-running a published week returns its frozen snapshot; pass `force_reason` to re-publish, recorded in
+`audit.publication_log`.
+
+* **Owner:** netralitas-data.
+* **When it fails:** a week folder appears complete or not at all; re-run the task.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
+
+from include.netralitas import assets, tags
+
+WIB = "Asia/Jakarta"
+
+
+@dag(
+    dag_id="publish_weekly_ranking",
+    schedule=CronDataIntervalTimetable("0 7 * * 1", timezone=WIB),
+    start_date=datetime(2024, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=[tags.PUBLICATION, tags.WEEKLY],
+    default_args={"owner": tags.OWNER, "retries": 2, "retry_delay": timedelta(minutes=5)},
+    params={
+        "week": Param(None, type=["null", "string"], pattern=r"^\d{4}-W\d{2}$", description="YYYY-Www"),
+        "force_reason": Param(None, type=["null", "string"], description="re-publish with this reason"),
+    },
+    doc_md=__doc__,
+)
+def publish_weekly_ranking():
+    @task(outlets=[Asset(uri=assets.PUBLICATION, name="weekly_ranking")])
+    def publish(params: dict | None = None, data_interval_start: datetime | None = None) -> dict[str, str]:
+        from include.netralitas.publish import publish_week
+        from include.netralitas.settings import get_settings
+        from include.netralitas.warehouse import Warehouse
+        from include.netralitas.weeks import IsoWeek
+
+        params = params or {}
+        week = (
+            IsoWeek.parse(params["week"]) if params.get("week") else IsoWeek.containing(data_interval_start)
+        )
+        settings = get_settings()
+        result = publish_week(
+            Warehouse(settings.warehouse_url),
+            settings.publish_dir,
+            week,
+            force_reason=params.get("force_reason"),
+        )
+        print(f"published {result.week}: {result.rows} rows in {result.folder}")
+        return {
+            "week": result.week,
+            "ranking_csv": str(result.ranking_csv),
+            "index_html": str(result.index_html),
+        }
+
+    publish()
+
+
+publish_weekly_ranking()

@@ -1,0 +1,110 @@
+"""Shared fixtures: an isolated Airflow home, and a warehouse on each database (DuckDB and PostgreSQL).
+
+PostgreSQL tests use a server at NETRALITAS_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/test)
+and create a fresh database per test. Without a server they skip with the reason, except under CI=true,
+where they fail: CI must exercise PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="netralitas-airflow-"))
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "GX_ANALYTICS_ENABLED": "False",
+        "NO_COLOR": "1",
+    }
+)
+PG_URL = os.environ.get("NETRALITAS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PARSE_TIMES: dict[str, float] = {}
+
+
+def _pg_admin_engine():
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from include.netralitas.warehouse import normalise_url
+
+    return create_engine(normalise_url(PG_URL), poolclass=NullPool, isolation_level="AUTOCOMMIT")
+
+
+def _pg_available() -> str | None:
+    from sqlalchemy import text
+
+    try:
+        with _pg_admin_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        return f"no PostgreSQL server answers at {PG_URL}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    reason = _pg_available()
+    if reason:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true requires PostgreSQL: {reason}")
+        pytest.skip(reason)
+    return PG_URL
+
+
+@pytest.fixture
+def pg_url(pg_server: str):
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    name = f"netralitas_test_{uuid.uuid4().hex[:12]}"
+    admin = _pg_admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(pg_server).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def warehouse_url(request, tmp_path: Path) -> str:
+    """The same test on the embedded default and on PostgreSQL."""
+    if request.param == "duckdb":
+        return f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def warehouse(warehouse_url: str):
+    from include.netralitas.warehouse import Warehouse
+
+    wh = Warehouse(warehouse_url)
+    wh.migrate()
+    yield wh
+    wh.engine.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, warehouse_url: str, monkeypatch):
+    monkeypatch.setenv("NETRALITAS_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("NETRALITAS_WAREHOUSE_URL", warehouse_url)
+    monkeypatch.setenv("NETRALITAS_HMAC_KEY", "test-key-not-secret")
+    from include.netralitas.settings import get_settings
+
+    return get_settings()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if PARSE_TIMES:
+        terminalreporter.section("DAG parse time per file")
+        for name, seconds in sorted(PARSE_TIMES.items()):
+            terminalreporter.write_line(f"{name}: {seconds:.3f} s")

@@ -1,0 +1,93 @@
+"""DAG integrity: every file imports, no cycles, tags from the closed list, owner and retries set, no
+connection or variable lookup while parsing; the parse time of each file is reported at the end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from include.netralitas.tags import ALL_TAGS, OWNER
+from tests.conftest import PARSE_TIMES, ROOT
+
+DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
+EXPECTED = {"ingest_case_reports", "ingest_national_releases", "build_warehouse", "publish_weekly_ranking"}
+
+
+def _forbidden(*_args, **_kwargs):
+    raise AssertionError("a connection or variable was looked up while parsing a DAG file")
+
+
+@pytest.fixture(scope="session")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.sdk import BaseHook, Variable
+
+    with (
+        mock.patch.object(BaseHook, "get_connection", _forbidden),
+        mock.patch.object(Variable, "get", _forbidden),
+    ):
+        bag = DagBag(dag_folder=str(ROOT / "dags"))
+    for stat in bag.dagbag_stats:
+        PARSE_TIMES[Path(stat.file).name] = stat.duration.total_seconds()
+    return bag
+
+
+def test_every_dag_file_imports_without_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dags) == EXPECTED
+
+
+def test_one_dag_per_file_named_after_its_id(dagbag):
+    assert {p.stem for p in DAG_FILES} == EXPECTED
+    for dag_id, dag in dagbag.dags.items():
+        assert Path(dag.fileloc).stem == dag_id
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED))
+def test_dag_settings(dagbag, dag_id):
+    dag = dagbag.dags[dag_id]
+    assert dag.tags, f"{dag_id} has no tags"
+    assert set(dag.tags) <= ALL_TAGS, (
+        f"{dag_id} uses tags outside the closed list: {set(dag.tags) - ALL_TAGS}"
+    )
+    assert dag.doc_md and "When it fails" in dag.doc_md
+    assert dag.max_active_runs == 1
+    assert dag.start_date.tzinfo is not None
+    for task in dag.tasks:
+        assert task.owner == OWNER
+        assert task.retries >= 1
+
+
+def test_chain_is_wired_through_assets(dagbag):
+    from airflow.sdk import Asset
+
+    produced = {
+        outlet.uri
+        for dag_id in ("ingest_case_reports", "ingest_national_releases")
+        for task in dagbag.dags[dag_id].tasks
+        for outlet in task.outlets
+        if isinstance(outlet, Asset)
+    }
+    condition = dagbag.dags["build_warehouse"].timetable.asset_condition
+    consumed = {asset.uri for asset in condition.objects}
+    assert produced == consumed and len(produced) == 2
+
+
+def test_publication_declares_a_weekly_data_interval(dagbag):
+    from airflow.sdk import CronDataIntervalTimetable
+
+    timetable = dagbag.dags["publish_weekly_ranking"].timetable
+    assert isinstance(timetable, CronDataIntervalTimetable)
+    assert timetable.expression == "0 7 * * 1"
+    assert str(timetable.timezone) in ("Asia/Jakarta", "Timezone('Asia/Jakarta')")
+
+
+def test_no_dag_file_imports_another_or_heavy_libraries_at_top_level():
+    for path in DAG_FILES:
+        top_level = [ln for ln in path.read_text().splitlines() if ln.startswith(("import ", "from "))]
+        for line in top_level:
+            assert "dags" not in line.split()[1], f"{path.name} imports another DAG file: {line}"
+            for heavy in ("great_expectations", "pandas", "duckdb", "sqlalchemy"):
+                assert heavy not in line, f"{path.name} imports {heavy} at parse time: {line}"
