@@ -41,6 +41,7 @@ SNAPSHOT_COLUMNS = [
     "jumlah_pelanggaran", "peringkat_provinsi", "perubahan", "n_rilis", "tanggal_rilis", "rilis_batch_id",
     "r_setelah", "r_total", "penentu",
 ]  # fmt: skip
+INTEGER_COLUMNS = ("peringkat", "jumlah_pelanggaran", "peringkat_provinsi", "n_rilis", "r_setelah", "r_total")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -264,7 +265,7 @@ def publish_week(
             ranking["perubahan"] = movement(ranking, _previous_published(conn, name))
             ranking["minggu"] = name
             ranking["urutan"] = range(1, len(ranking) + 1)
-            rows = ranking[SNAPSHOT_COLUMNS]
+            rows = ranking[SNAPSHOT_COLUMNS].astype({c: "Int64" for c in INTEGER_COLUMNS})
             elections = list(dict.fromkeys(ranking["pemilihan"]))
             generated = datetime.now(UTC).replace(microsecond=0)
             metadata = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import os
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 SQL_DIR = PROJECT_ROOT / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
-LOCK_TIMEOUT_S = 600
+LOCK_TIMEOUT_S = int(os.environ.get("NETRALITAS_LOCK_TIMEOUT_S", "600"))
 PG_LOCK_KEY = 7_340_2024  # pg_advisory_xact_lock key of netralitas writers
 
 

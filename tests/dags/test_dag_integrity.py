@@ -52,7 +52,8 @@ def test_dag_settings(dagbag, dag_id):
     assert set(dag.tags) <= ALL_TAGS, (
         f"{dag_id} uses tags outside the closed list: {set(dag.tags) - ALL_TAGS}"
     )
-    assert dag.doc_md and "When it fails" in dag.doc_md
+    assert dag.doc_md
+    assert "When it fails" in dag.doc_md
     assert dag.max_active_runs == 1
     assert dag.start_date.tzinfo is not None
     for task in dag.tasks:
@@ -72,7 +73,8 @@ def test_chain_is_wired_through_assets(dagbag):
     }
     condition = dagbag.dags["build_warehouse"].timetable.asset_condition
     consumed = {asset.uri for asset in condition.objects}
-    assert produced == consumed and len(produced) == 2
+    assert produced == consumed
+    assert len(produced) == 2
 
 
 def test_publication_declares_a_weekly_data_interval(dagbag):

@@ -1,0 +1,142 @@
+"""Methodology v1 (product.md §4) on hand-computed cases, on DuckDB and on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from include.netralitas.build import build_warehouse
+from include.netralitas.publish import compute_ranking
+from include.netralitas.weeks import IsoWeek
+
+WEEK = IsoWeek.parse("2024-W48")  # cut-off 2024-12-01
+CASE_SQL = (
+    "INSERT INTO core.case_current (kode_kantor, nomor_kasus, batch_id, baris, received_at, tanggal_temuan,"
+    " pemilihan, instansi_kode, jabatan, jenis_pelanggaran, status) VALUES (:kantor, :nomor, 'b', :n,"
+    " :received, :tanggal, :pemilihan, :instansi, 'pelaksana', 'lainnya', :status)"
+)
+
+
+def add_cases(conn, instansi: str, count: int, *, tanggal=date(2024, 11, 1), status="diproses",
+              pemilihan="PILKADA-2024") -> None:  # fmt: skip
+    start = conn.execute(text("SELECT COUNT(*) FROM core.case_current")).scalar_one()
+    rows = [
+        {"kantor": "82.04", "nomor": f"{start + i}/PL", "n": start + i, "received": datetime(2024, 11, 20, tzinfo=UTC),
+         "tanggal": tanggal, "pemilihan": pemilihan, "instansi": instansi, "status": status}
+        for i in range(count)
+    ]  # fmt: skip
+    conn.execute(text(CASE_SQL), rows)
+
+
+def add_release(conn, batch_id: str, tanggal_data: date, facts: dict[str, int], pemilihan="PILKADA-2024"):
+    conn.execute(
+        text("INSERT INTO core.national_release VALUES (:b, 'BAWASLU', 'rilis', :t, :e, :r)"),
+        {"b": batch_id, "t": tanggal_data, "e": pemilihan, "r": datetime(2024, 11, 20, tzinfo=UTC)},
+    )
+    conn.execute(
+        text("INSERT INTO core.national_release_fact VALUES (:b, :i, :j, NULL)"),
+        [{"b": batch_id, "i": k, "j": v} for k, v in facts.items()],
+    )
+
+
+def ranking(wh, election="PILKADA-2024"):
+    with wh.session() as conn:
+        frame = compute_ranking(wh, conn, WEEK)
+    return frame[frame["pemilihan"] == election].reset_index(drop=True)
+
+
+@pytest.fixture
+def wh(warehouse):
+    build_warehouse(warehouse)  # dimensions: regions, instansi, elections
+    return warehouse
+
+
+def test_ties_share_a_rank_and_make_the_top_ten_longer(wh):
+    # 12 regencies of Maluku Utara and Jawa Barat: counts 12, 11, 10, 10, 9, 8, 7, 6, 5, 4, 4, 4 and one with 1.
+    counts = [12, 11, 10, 10, 9, 8, 7, 6, 5, 4, 4, 4, 1]
+    codes = ["82.01", "82.02", "82.03", "82.04", "82.05", "82.06", "82.07", "82.08", "82.71", "82.72",
+             "32.01", "32.02", "32.03"]  # fmt: skip
+    with wh.begin() as conn:
+        for code, n in zip(codes, counts, strict=True):
+            add_cases(conn, code, n)
+    frame = ranking(wh)
+    assert list(frame["peringkat"]) == [1, 2, 3, 3, 5, 6, 7, 8, 9, 10, 10, 10]
+    assert len(frame) == 12  # ties at 10 make the list longer; the 13th (1 case) is out
+    tied = frame[frame["peringkat"] == 10]["instansi"].tolist()
+    assert tied == sorted(tied)  # tied rows are listed by name
+    # per-province rank: Jawa Barat's two regencies rank 1 and 1 (tied) in their province
+    jabar = frame[frame["instansi_kode"].isin(["32.01", "32.02"])]
+    assert list(jabar["peringkat_provinsi"]) == [1, 1]
+    assert frame.loc[frame["instansi_kode"] == "82.04", "peringkat_provinsi"].item() == 3
+
+
+def test_release_figure_plus_later_regional_cases_wins_when_larger(wh):
+    with wh.begin() as conn:
+        add_cases(conn, "82.04", 3, tanggal=date(2024, 10, 1))  # before T
+        add_cases(conn, "82.04", 2, tanggal=date(2024, 11, 20))  # after T
+        add_release(conn, "rel1", date(2024, 11, 15), {"82.04": 10})
+    row = ranking(wh).iloc[0]
+    assert (row["n_rilis"], row["r_setelah"], row["r_total"]) == (10, 2, 5)
+    assert row["jumlah_pelanggaran"] == 12  # max(10 + 2, 5)
+    assert row["penentu"] == "rilis"
+    assert row["tanggal_rilis"] == date(2024, 11, 15)
+
+
+def test_regional_total_wins_when_the_release_undercounts(wh):
+    with wh.begin() as conn:
+        add_cases(conn, "82.04", 8, tanggal=date(2024, 10, 1))
+        add_release(conn, "rel1", date(2024, 11, 15), {"82.04": 3})
+    row = ranking(wh).iloc[0]
+    assert row["jumlah_pelanggaran"] == 8  # max(3 + 0, 8)
+    assert row["penentu"] == "regional"
+
+
+def test_instansi_not_in_a_top_n_release_is_ranked_by_regional_cases(wh):
+    with wh.begin() as conn:
+        add_cases(conn, "82.04", 4)
+        add_cases(conn, "82.01", 6)
+        add_release(conn, "rel1", date(2024, 11, 15), {"82.01": 9})  # lists only its top 1
+    frame = ranking(wh)
+    assert list(frame["instansi_kode"]) == ["82.01", "82.04"]
+    assert list(frame["jumlah_pelanggaran"]) == [9, 4]
+    assert pd.isna(frame.loc[1, "n_rilis"])
+
+
+def test_dihentikan_cases_do_not_count(wh):
+    with wh.begin() as conn:
+        add_cases(conn, "82.04", 3)
+        add_cases(conn, "82.04", 5, status="dihentikan")
+    assert ranking(wh).iloc[0]["jumlah_pelanggaran"] == 3
+
+
+def test_cases_after_the_cut_off_and_releases_dated_after_it_do_not_count(wh):
+    with wh.begin() as conn:
+        add_cases(conn, "82.04", 2, tanggal=date(2024, 12, 1))  # the cut-off day counts
+        add_cases(conn, "82.04", 4, tanggal=date(2024, 12, 2))  # the next day does not
+        add_release(conn, "late", date(2024, 12, 3), {"82.04": 50})
+    row = ranking(wh).iloc[0]
+    assert row["jumlah_pelanggaran"] == 2
+    assert pd.isna(row["n_rilis"])
+
+
+def test_the_newest_release_listing_the_instansi_wins(wh):
+    with wh.begin() as conn:
+        add_cases(conn, "82.04", 1, tanggal=date(2024, 11, 10))
+        add_release(conn, "old", date(2024, 11, 1), {"82.04": 20, "82.01": 7})
+        add_release(conn, "new", date(2024, 11, 15), {"82.04": 5})  # does not list 82.01
+    frame = ranking(wh).set_index("instansi_kode")
+    assert frame.loc["82.04", "rilis_batch_id"] == "new"
+    assert frame.loc["82.04", "jumlah_pelanggaran"] == 5  # max(5 + 0, 1); the case is before T=11-15
+    assert frame.loc["82.01", "rilis_batch_id"] == "old"  # the newest release listing 82.01
+    assert frame.loc["82.01", "jumlah_pelanggaran"] == 7
+
+
+def test_all_elections_together_form_their_own_block(wh):
+    with wh.begin() as conn:
+        add_cases(conn, "82.04", 2, pemilihan="PEMILU-2024", tanggal=date(2024, 1, 10))
+        add_cases(conn, "82.04", 3, pemilihan="PILKADA-2024")
+    assert ranking(wh, "SEMUA").iloc[0]["jumlah_pelanggaran"] == 5
+    assert ranking(wh, "PEMILU-2024").iloc[0]["jumlah_pelanggaran"] == 2
