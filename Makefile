@@ -30,7 +30,7 @@ $(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip==25.3" 2>&1 | grep -v "^WARNING: Location" || true
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock 2>&1 | grep -v "^WARNING: Location" || true
-	$(PY) -c "import airflow, great_expectations, duckdb" && touch $(STAMP)
+	@$(PY) -c "import airflow, great_expectations, duckdb" >/dev/null 2>&1 && touch $(STAMP) && echo "installed the pinned set into $(VENV)"
 
 install: $(STAMP) ## create .venv and install the pinned set (requirements.lock)
 

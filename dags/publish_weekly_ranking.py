@@ -48,9 +48,7 @@ def publish_weekly_ranking():
         from include.netralitas.weeks import IsoWeek
 
         params = params or {}
-        week = (
-            IsoWeek.parse(params["week"]) if params.get("week") else IsoWeek.containing(data_interval_start)
-        )
+        week = IsoWeek.parse(params["week"]) if params.get("week") else IsoWeek.containing(data_interval_start)
         settings = get_settings()
         result = publish_week(
             Warehouse(settings.warehouse_url),

@@ -24,6 +24,4 @@ def test_a_pin_that_violates_the_source_list_is_detected(tmp_path):
     source.write_text("pandas<3\n")
     lock_file = tmp_path / "requirements.lock"
     lock_file.write_text(f"{lock.HEADER}{lock.source_digest(source)}\npandas==3.1.1\n")
-    assert lock.check_lock(source, lock_file) == [
-        "pandas==3.1.1 in requirements.lock does not satisfy pandas<3"
-    ]
+    assert lock.check_lock(source, lock_file) == ["pandas==3.1.1 in requirements.lock does not satisfy pandas<3"]

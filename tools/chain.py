@@ -65,9 +65,7 @@ def main(argv: list[str] | None = None) -> int:
 
         summary = generate_sample(settings.drop_dir)
         hmac_key(settings, create=True)
-        print(
-            f"sample data: {summary.case_files} case-report files ({summary.case_rows} rows) for all offices"
-        )
+        print(f"sample data: {summary.case_files} case-report files ({summary.case_rows} rows) for all offices")
     outcome = run_chain(week, force_reason=args.force_reason)
     folder = settings.publish_dir / str(week)
     lines = [f"{dag_id}: {state}" for dag_id, state in outcome.items()]

@@ -139,9 +139,7 @@ def _office_instansi(rng: random.Random, kode_kantor: str) -> list[tuple[str, fl
     cat = load_catalogue()
     own = [(kode_kantor, 10.0)]
     if "." not in kode_kantor:  # a province office also reports cases in the province's regencies
-        own += [
-            (k, 1.5) for k, r in cat.regions.items() if r.kode_provinsi == kode_kantor and k != kode_kantor
-        ]
+        own += [(k, 1.5) for k, r in cat.regions.items() if r.kode_provinsi == kode_kantor and k != kode_kantor]
     return own + [(k, float(w)) for k, w in CENTRAL_WEIGHTS.items()]
 
 
@@ -266,9 +264,7 @@ def _write_release(rng: random.Random, release_dir: Path, counted: Counter[str],
         row["provinsi"] = item.nama_provinsi or ""
     name = f"bawaslu_pilkada2024_{as_of:%Y%m%d}"
     buffer = io.StringIO()
-    writer = csv.DictWriter(
-        buffer, fieldnames=["peringkat", "instansi", "provinsi", "jumlah"], lineterminator="\n"
-    )
+    writer = csv.DictWriter(buffer, fieldnames=["peringkat", "instansi", "provinsi", "jumlah"], lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     (release_dir / f"{name}.csv").write_text(buffer.getvalue(), encoding="utf-8")

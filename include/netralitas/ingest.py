@@ -138,9 +138,7 @@ def _drop_files(folder: Path) -> list[Path]:
     if not folder.exists():
         return []
     files = [
-        p
-        for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(".meta.json")
+        p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".") and not p.name.endswith(".meta.json")
     ]
     return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
 
@@ -187,9 +185,7 @@ def _record_batch(
     )
 
 
-def _reject(
-    wh: Warehouse, conn: Connection, pending: _Pending, exc: BatchRejected, run_id: str | None
-) -> None:
+def _reject(wh: Warehouse, conn: Connection, pending: _Pending, exc: BatchRejected, run_id: str | None) -> None:
     r = pending.result
     r.status, r.error = "rejected", str(exc)
     r.rows_in = r.rows_quarantined = exc.rows
@@ -223,9 +219,7 @@ def _apply(
     for item in pending:
         r = item.result
         rows = prepared[prepared["batch_id"] == r.batch_id]
-        is_bad = pd.Series(
-            [(r.batch_id, b) in bad_key for b in rows[ROW_COLUMN]], index=rows.index, dtype=bool
-        )
+        is_bad = pd.Series([(r.batch_id, b) in bad_key for b in rows[ROW_COLUMN]], index=rows.index, dtype=bool)
         good = rows.loc[~is_bad]
         r.rows_duplicate = duplicates.get(r.batch_id, 0)
         r.rows_quarantined = int(is_bad.sum())
@@ -303,9 +297,7 @@ def _ingest(
         if fresh:
             raw, duplicates = _dedupe(pd.concat(frames, ignore_index=True), spec.content_columns)
             prepared = spec.prepare(raw)
-            outcome = _explain_instansi(
-                run_suite(spec.suite, spec.rules, spec.for_validation(prepared)), prepared
-            )
+            outcome = _explain_instansi(run_suite(spec.suite, spec.rules, spec.for_validation(prepared)), prepared)
             _apply(wh, conn, fresh, outcome, prepared, duplicates, spec.insert, run_id)
             results.extend(item.result for item in fresh)
     for r in results:
@@ -405,9 +397,7 @@ def _explain_instansi(outcome: ValidationOutcome, prepared: pd.DataFrame) -> Val
     return ValidationOutcome(failures, outcome.results)
 
 
-def ingest_national_releases(
-    wh: Warehouse, settings: Settings, *, run_id: str | None = None
-) -> list[BatchResult]:
+def ingest_national_releases(wh: Warehouse, settings: Settings, *, run_id: str | None = None) -> list[BatchResult]:
     """Ingest every national release (CSV + sidecar, or one JSON document) in the drop folder."""
     catalogue = load_catalogue(settings.aliases_file)
 

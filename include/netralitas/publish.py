@@ -58,9 +58,7 @@ class Publication:
 
 def compute_ranking(wh: Warehouse, conn: Connection, week: IsoWeek, top_n: int = TOP_N) -> pd.DataFrame:
     """The §4 ranking at the week's cut-off: every instansi ranked `top_n` or better, per election."""
-    result = wh.execute_file(
-        conn, "mart/select_national_ranking.sql", {"cutoff_date": week.sunday, "top_n": top_n}
-    )
+    result = wh.execute_file(conn, "mart/select_national_ranking.sql", {"cutoff_date": week.sunday, "top_n": top_n})
     frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     # Tied rows by name, in code-point order, the same whatever the database's collation.
     return frame.sort_values(["urutan_pemilihan", "peringkat", "instansi", "instansi_kode"], kind="stable")
@@ -88,16 +86,12 @@ def movement(current: pd.DataFrame, previous: pd.DataFrame | None) -> list[str]:
 def _snapshot(conn: Connection, week: str) -> tuple[dict | None, pd.DataFrame]:
     header = conn.execute(text("SELECT * FROM mart.publication WHERE minggu = :w"), {"w": week}).mappings()
     header = next(iter(header), None)
-    result = conn.execute(
-        text("SELECT * FROM mart.publication_row WHERE minggu = :w ORDER BY urutan"), {"w": week}
-    )
+    result = conn.execute(text("SELECT * FROM mart.publication_row WHERE minggu = :w ORDER BY urutan"), {"w": week})
     return (dict(header) if header else None), pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def _previous_published(conn: Connection, week: str) -> pd.DataFrame | None:
-    before = conn.execute(
-        text("SELECT MAX(minggu) FROM mart.publication WHERE minggu < :w"), {"w": week}
-    ).scalar_one()
+    before = conn.execute(text("SELECT MAX(minggu) FROM mart.publication WHERE minggu < :w"), {"w": week}).scalar_one()
     return None if before is None else _snapshot(conn, before)[1]
 
 
@@ -182,8 +176,7 @@ def render_html(rows: pd.DataFrame, header: dict) -> bytes:
             f"<tbody>{body}</tbody></table></section>"
         )
     sources = "".join(
-        f"<li>{e(s['penerbit'])}: {e(s['judul'])} (data per {e(s['tanggal_data'])})</li>"
-        for s in meta["sumber"]
+        f"<li>{e(s['penerbit'])}: {e(s['judul'])} (data per {e(s['tanggal_data'])})</li>" for s in meta["sumber"]
     )
     page = f"""<!DOCTYPE html>
 <html lang="id">
@@ -222,9 +215,7 @@ def _write_week(publish_dir: Path, week: str, files: dict[str, bytes]) -> Path:
     """Write into a temporary folder, then rename: the week folder appears complete or not at all."""
     publish_dir.mkdir(parents=True, exist_ok=True)
     target = publish_dir / week
-    if target.is_dir() and all(
-        (target / n).exists() and (target / n).read_bytes() == b for n, b in files.items()
-    ):
+    if target.is_dir() and all((target / n).exists() and (target / n).read_bytes() == b for n, b in files.items()):
         return target
     staging = Path(tempfile.mkdtemp(dir=publish_dir, prefix=f".{week}-"))
     for name, content in files.items():
@@ -252,9 +243,7 @@ def _point_latest(publish_dir: Path) -> None:
     os.replace(link, publish_dir / "latest")
 
 
-def publish_week(
-    wh: Warehouse, publish_dir: Path, week: IsoWeek, *, force_reason: str | None = None
-) -> Publication:
+def publish_week(wh: Warehouse, publish_dir: Path, week: IsoWeek, *, force_reason: str | None = None) -> Publication:
     """Publish `week`: reuse its frozen snapshot, or freeze a new one (first time, or forced)."""
     name = str(week)
     with wh.session() as conn, wh.transaction(conn):

@@ -128,9 +128,7 @@ def read_table(path: Path, name: str | None = None) -> pd.DataFrame:
 def _require(frame: pd.DataFrame, required: tuple[str, ...], name: str, contract: str) -> None:
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise BatchRejected(
-            f"{name}: required column(s) missing for {contract}: {', '.join(missing)}", rows=len(frame)
-        )
+        raise BatchRejected(f"{name}: required column(s) missing for {contract}: {', '.join(missing)}", rows=len(frame))
 
 
 def read_case_report(path: Path, name: str | None = None) -> pd.DataFrame:

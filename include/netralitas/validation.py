@@ -134,9 +134,7 @@ def run_suite(suite_name: str, rules: list[Rule], frame: pd.DataFrame) -> Valida
         config = item.expectation_config
         rule = rules[config.meta["rule"]]
         if item.exception_info and item.exception_info.get("raised_exception"):
-            raise RuntimeError(
-                f"{suite_name}: {config.type} raised {item.exception_info['exception_message']}"
-            )
+            raise RuntimeError(f"{suite_name}: {config.type} raised {item.exception_info['exception_message']}")
         for row in item.result.get("unexpected_index_list") or []:
             failures.append((row["batch_id"], int(row["baris"]), rule.column, config.type, rule.reason,
                              rule.severity, config.meta["rule"]))  # fmt: skip

@@ -49,9 +49,7 @@ def test_one_dag_per_file_named_after_its_id(dagbag):
 def test_dag_settings(dagbag, dag_id):
     dag = dagbag.dags[dag_id]
     assert dag.tags, f"{dag_id} has no tags"
-    assert set(dag.tags) <= ALL_TAGS, (
-        f"{dag_id} uses tags outside the closed list: {set(dag.tags) - ALL_TAGS}"
-    )
+    assert set(dag.tags) <= ALL_TAGS, f"{dag_id} uses tags outside the closed list: {set(dag.tags) - ALL_TAGS}"
     assert dag.doc_md
     assert "When it fails" in dag.doc_md
     assert dag.max_active_runs == 1

@@ -57,9 +57,7 @@ def test_chain_publishes_the_ranking_and_a_rerun_changes_nothing(airflow_db, set
     first = counts(wh)
     with wh.read() as conn:
         accounting = conn.execute(
-            text(
-                "SELECT SUM(rows_in), SUM(rows_loaded + rows_quarantined + rows_duplicate) FROM landing.batch"
-            )
+            text("SELECT SUM(rows_in), SUM(rows_loaded + rows_quarantined + rows_duplicate) FROM landing.batch")
         ).one()
         offices = conn.execute(text("SELECT COUNT(DISTINCT kode_kantor) FROM landing.batch")).scalar_one()
     assert accounting[0] == accounting[1] == sample.case_rows + 15  # 15 rows of the national release

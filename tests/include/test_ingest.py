@@ -1,0 +1,140 @@
+"""Ingestion on both databases: row accounting, quarantine reasons, idempotency, no raw personal data."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from sqlalchemy import text
+
+from include.netralitas.ingest import ingest_case_reports, ingest_national_releases
+from include.netralitas.settings import hmac_key
+
+HEADER = "kode_kantor,nomor_kasus,tanggal_temuan,pemilihan,instansi,nip,nama_terlapor,jabatan,jenis_pelanggaran,status"
+GOOD = "82.04,{n}/PL,2024-11-01,PILKADA-2024,Pemkab Halsel,199001012015031001,Ani Lestari,pelaksana,lainnya,diproses"
+
+
+def drop(settings, name: str, lines: list[str]) -> None:
+    settings.case_report_drop.mkdir(parents=True, exist_ok=True)
+    (settings.case_report_drop / name).write_text("\n".join([HEADER, *lines]) + "\n")
+
+
+def batches(warehouse) -> list[dict]:
+    with warehouse.read() as conn:
+        return [dict(r) for r in conn.execute(text("SELECT * FROM landing.batch ORDER BY file_name")).mappings()]
+
+
+def quarantine(warehouse) -> list[tuple]:
+    with warehouse.read() as conn:
+        return conn.execute(text("SELECT baris, kolom, aturan, alasan FROM audit.quarantine ORDER BY baris")).all()
+
+
+@pytest.mark.parametrize(
+    ("row", "kolom", "aturan", "alasan"),
+    [
+        ("99.99,1/PL,2024-11-01,PILKADA-2024,Kemenag,,,pelaksana,lainnya,diproses", "kode_kantor",
+         "expect_column_values_to_be_in_set", "kode_kantor tidak ada"),
+        ("82.04,,2024-11-01,PILKADA-2024,Kemenag,,,pelaksana,lainnya,diproses", "nomor_kasus",
+         "expect_column_values_to_not_be_null", "nomor_kasus kosong"),
+        ("82.04,1/PL,31/02/2024,PILKADA-2024,Kemenag,,,pelaksana,lainnya,diproses", "tanggal_temuan",
+         "expect_column_values_to_not_be_null", "bukan tanggal yang sah"),
+        ("82.04,1/PL,2099-01-01,PILKADA-2024,Kemenag,,,pelaksana,lainnya,diproses", "tanggal_temuan",
+         "expect_column_values_to_be_between", "masa depan"),
+        ("82.04,1/PL,2014-12-31,PILKADA-2024,Kemenag,,,pelaksana,lainnya,diproses", "tanggal_temuan",
+         "expect_column_values_to_be_between", "sebelum 2015-01-01"),
+        ("82.04,1/PL,2024-11-01,PILPRES-2024,Kemenag,,,pelaksana,lainnya,diproses", "pemilihan",
+         "expect_column_values_to_be_in_set", "pemilihan bukan kode"),
+        ("82.04,1/PL,2024-11-01,PILKADA-2024,Bima,,,pelaksana,lainnya,diproses", "instansi",
+         "expect_column_values_to_not_be_null", "Pemerintah Kabupaten Bima, Pemerintah Kota Bima"),
+        ("82.04,1/PL,2024-11-01,PILKADA-2024,Kemenag,19900101201503100,,pelaksana,lainnya,diproses", "nip",
+         "expect_column_values_to_match_regex", "nip bukan 18 digit"),
+        ("82.04,1/PL,2024-11-01,PILKADA-2024,Kemenag,,,staf ahli,lainnya,diproses", "jabatan",
+         "expect_column_values_to_be_in_set", "jabatan bukan kode"),
+        ("82.04,1/PL,2024-11-01,PILKADA-2024,Kemenag,,,pelaksana,kampanye,diproses", "jenis_pelanggaran",
+         "expect_column_values_to_be_in_set", "jenis_pelanggaran bukan kode"),
+        ("82.04,1/PL,2024-11-01,PILKADA-2024,Kemenag,,,pelaksana,lainnya,selesai", "status",
+         "expect_column_values_to_be_in_set", "status bukan kode"),
+    ],
+)  # fmt: skip
+def test_a_bad_row_is_quarantined_with_its_reason_and_the_good_rows_load(
+    warehouse, settings, row, kolom, aturan, alasan
+):
+    drop(settings, "82.04_x.csv", [GOOD.format(n=100), row])
+    [result] = ingest_case_reports(warehouse, settings, hmac_key(settings))
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined, result.rows_duplicate) == (
+        2,
+        1,
+        1,
+        0,
+    )
+    [(baris, q_kolom, q_aturan, q_alasan)] = quarantine(warehouse)
+    assert (baris, q_kolom, q_aturan) == (2, kolom, aturan)
+    assert alasan in q_alasan
+
+
+def test_same_file_twice_and_renamed_is_one_batch(warehouse, settings):
+    drop(settings, "82.04_a.csv", [GOOD.format(n=1), GOOD.format(n=2), GOOD.format(n=2)])
+    kept = settings.var_dir / "copy.csv"
+    shutil.copy(settings.case_report_drop / "82.04_a.csv", kept)
+    [first] = ingest_case_reports(warehouse, settings, hmac_key(settings))
+    assert (first.status, first.rows_in, first.rows_loaded, first.rows_duplicate) == ("loaded", 3, 2, 1)
+    assert not (settings.case_report_drop / "82.04_a.csv").exists()
+    shutil.copy(kept, settings.case_report_drop / "82.04_a.csv")
+    shutil.copy(kept, settings.case_report_drop / "82.04_renamed.csv")
+    again = ingest_case_reports(warehouse, settings, hmac_key(settings))
+    assert [r.status for r in again] == ["already_loaded", "already_loaded"]
+    assert len(batches(warehouse)) == 1
+    with warehouse.read() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM staging.case_report")).scalar_one() == 2
+
+
+def test_conflicting_duplicates_are_quarantined_and_every_batch_adds_up(warehouse, settings):
+    conflicting = GOOD.format(n=7).replace("diproses", "sanksi")
+    drop(settings, "82.04_b.csv", [GOOD.format(n=7), conflicting, GOOD.format(n=8)])
+    drop(settings, "82.01_c.csv", [])  # header only: zero cases for that office
+    ingest_case_reports(warehouse, settings, hmac_key(settings))
+    rows = {b["file_name"]: b for b in batches(warehouse)}
+    assert rows["82.01_c.csv"]["kode_kantor"] == "82.01"
+    assert rows["82.01_c.csv"]["rows_in"] == 0
+    assert (rows["82.04_b.csv"]["rows_loaded"], rows["82.04_b.csv"]["rows_quarantined"]) == (1, 2)
+    for b in rows.values():
+        assert b["rows_in"] == b["rows_loaded"] + b["rows_quarantined"] + b["rows_duplicate"]
+
+
+def test_structural_failure_rejects_the_whole_batch(warehouse, settings):
+    settings.case_report_drop.mkdir(parents=True)
+    (settings.case_report_drop / "82.04_bad.csv").write_text("kode_kantor,nomor_kasus\n82.04,1\n82.04,2\n")
+    [result] = ingest_case_reports(warehouse, settings, hmac_key(settings))
+    assert result.status == "rejected"
+    [batch] = batches(warehouse)
+    assert batch["status"] == "rejected"
+    assert "required column(s) missing" in batch["error"]
+    assert (batch["rows_in"], batch["rows_quarantined"], batch["rows_loaded"]) == (2, 2, 0)
+    with warehouse.read() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM staging.case_report")).scalar_one() == 0
+
+
+def test_personal_data_is_pseudonymised_before_staging(warehouse, settings):
+    drop(settings, "82.04_p.csv", [GOOD.format(n=1)])
+    ingest_case_reports(warehouse, settings, hmac_key(settings))
+    with warehouse.read() as conn:
+        staged = conn.execute(text("SELECT * FROM staging.case_report")).mappings().one()
+        results = conn.execute(text("SELECT * FROM audit.validation_result")).all()
+    values = " ".join(str(v) for v in staged.values())
+    assert "199001012015031001" not in values
+    assert "Ani Lestari" not in values
+    assert len(staged["nip_hash"]) == 64
+    assert len(results) == 11  # one row per expectation of the suite for the batch
+
+
+def test_national_release_rows_are_validated(warehouse, settings):
+    folder = settings.national_release_drop
+    folder.mkdir(parents=True)
+    (folder / "r.csv").write_text("instansi,jumlah,peringkat\nKemenag,12,1\nPemkab Halsel,-3,2\nBima,4,3\n")
+    (folder / "r.meta.json").write_text(
+        '{"penerbit": "BKN", "judul": "Rilis", "tanggal_data": "2024-11-15", "pemilihan": "SEMUA"}'
+    )
+    [result] = ingest_national_releases(warehouse, settings)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (3, 1, 2)
+    assert [q[1] for q in quarantine(warehouse)] == ["jumlah", "instansi"]
+    assert not any(folder.iterdir())

@@ -1,0 +1,96 @@
+"""Publication: escaping, formula neutralisation, frozen snapshots, forced re-publication, movement."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import pandas as pd
+from sqlalchemy import text
+
+from include.netralitas.build import build_warehouse
+from include.netralitas.publish import movement, neutralise, publish_week, render_csv, render_html
+from include.netralitas.weeks import IsoWeek
+
+
+def test_formula_cells_are_neutralised():
+    assert [neutralise(v) for v in ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "Kemenag", 7, None]] == [
+        "'=cmd|' /C calc'!A0", "'+1", "'-2", "'@SUM(A1)", "Kemenag", "7", "",
+    ]  # fmt: skip
+
+
+def _rows(name: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"pemilihan": "PILKADA-2024", "peringkat": 1, "instansi_kode": "X", "instansi": name, "provinsi": None,
+          "jumlah_pelanggaran": 3, "peringkat_provinsi": pd.NA, "perubahan": "baru", "n_rilis": pd.NA,
+          "tanggal_rilis": None, "r_setelah": pd.NA, "r_total": 3}]
+    )  # fmt: skip
+
+
+def test_names_are_escaped_in_html_and_neutralised_in_csv():
+    header = {"minggu": "2024-W48", "versi_metodologi": "1", "metadata_json": json.dumps(
+        {"batas_waktu": "2024-12-01T23:59:59+07:00", "dibuat_pada": "x", "sumber": [], "pemilihan": []})}  # fmt: skip
+    page = render_html(_rows("<script>alert(1)</script>"), header).decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert b"'=HYPERLINK" in render_csv(_rows('=HYPERLINK("http://x")'))
+
+
+def test_movement_against_the_previous_week():
+    previous = pd.DataFrame({"pemilihan": ["E"] * 3, "instansi_kode": ["a", "b", "c"], "peringkat": [1, 2, 3]})
+    current = pd.DataFrame({"pemilihan": ["E"] * 4, "instansi_kode": ["b", "a", "c", "d"], "peringkat": [1, 2, 3, 4]})
+    assert movement(current, previous) == ["naik 1", "turun 1", "tetap", "baru"]
+
+
+def _case(conn, nomor: str, instansi: str, tanggal: date) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO core.case_current (kode_kantor, nomor_kasus, batch_id, baris, received_at, tanggal_temuan,"
+            " pemilihan, instansi_kode, jabatan, jenis_pelanggaran, status) VALUES ('82.04', :n, 'b', 1, :r, :t,"
+            " 'PILKADA-2024', :i, 'pelaksana', 'lainnya', 'diproses')"
+        ),
+        {"n": nomor, "r": datetime(2024, 11, 1, tzinfo=UTC), "t": tanggal, "i": instansi},
+    )
+
+
+def test_a_published_week_is_frozen_and_a_forced_republication_is_recorded(warehouse, tmp_path):
+    build_warehouse(warehouse)
+    week = IsoWeek.parse("2024-W47")
+    with warehouse.begin() as conn:
+        _case(conn, "1", "82.04", date(2024, 11, 20))
+    first = publish_week(warehouse, tmp_path, week)
+    csv_bytes, html_bytes = first.ranking_csv.read_bytes(), first.index_html.read_bytes()
+    with warehouse.begin() as conn:  # a late report arrives for the same week
+        _case(conn, "2", "82.01", date(2024, 11, 21))
+    again = publish_week(warehouse, tmp_path, week)
+    assert again.reused_snapshot
+    assert (again.ranking_csv.read_bytes(), again.index_html.read_bytes()) == (csv_bytes, html_bytes)
+    forced = publish_week(warehouse, tmp_path, week, force_reason="laporan terlambat Halmahera Barat")
+    assert not forced.reused_snapshot
+    assert forced.rows == 4  # two instansi, in the PILKADA-2024 block and the all-elections block
+    with warehouse.read() as conn:
+        log = conn.execute(text("SELECT tindakan, alasan FROM audit.publication_log ORDER BY dicatat_pada")).all()
+    assert [tuple(r) for r in log] == [
+        ("terbit", None),
+        ("terbit_ulang", "laporan terlambat Halmahera Barat"),
+    ]
+    assert (tmp_path / "latest").resolve() == (tmp_path / "2024-W47").resolve()
+    # the next week shows movement against this one
+    with warehouse.begin() as conn:
+        for n in ("3", "4"):
+            _case(conn, n, "82.02", date(2024, 11, 26))
+        _case(conn, "5", "82.01", date(2024, 11, 27))
+    nxt = publish_week(warehouse, tmp_path, IsoWeek.parse("2024-W48"))
+    rows = pd.read_csv(nxt.ranking_csv)
+    block = rows[rows["pemilihan"] == "PILKADA-2024"].set_index("instansi")
+    assert block["peringkat"].to_dict() == {
+        "Pemerintah Kabupaten Halmahera Barat": 1,
+        "Pemerintah Kabupaten Halmahera Tengah": 1,
+        "Pemerintah Kabupaten Halmahera Selatan": 3,
+    }
+    assert block["perubahan"].to_dict() == {
+        "Pemerintah Kabupaten Halmahera Barat": "tetap",
+        "Pemerintah Kabupaten Halmahera Tengah": "baru",
+        "Pemerintah Kabupaten Halmahera Selatan": "turun 2",
+    }
+    assert (tmp_path / "latest").resolve() == (tmp_path / "2024-W48").resolve()

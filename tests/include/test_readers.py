@@ -1,0 +1,105 @@
+"""Reading files as text: digits survive, Excel's encodings and delimiters are understood, and a file that
+cannot be read as its contract is rejected whole with the reason."""
+
+import json
+
+import pytest
+
+from include.netralitas.readers import BatchRejected, parse_dates, read_case_report, read_national_release
+
+HEADER = "kode_kantor,nomor_kasus,tanggal_temuan,pemilihan,instansi,nip,nama_terlapor,jabatan,jenis_pelanggaran,status"
+
+
+def test_an_18_digit_nip_survives_a_blank_cell(tmp_path):
+    path = tmp_path / "82.04_a.csv"
+    path.write_text(
+        HEADER + "\n"
+        "82.04,001/PL,2024-11-01,PILKADA-2024,Pemkab Halsel,199001012015031001,Ani,pelaksana,lainnya,diproses\n"
+        "82.04,002/PL,2024-11-02,PILKADA-2024,Pemkab Halsel,,Budi,pelaksana,lainnya,diproses\n"
+    )
+    frame = read_case_report(path)
+    assert frame["nip"].tolist() == ["199001012015031001", None]
+    assert frame["baris"].tolist() == [1, 2]
+
+
+def test_excel_export_windows_1252_semicolons_and_day_first_dates(tmp_path):
+    path = tmp_path / "82.04_b.csv"
+    row = "82.04;001/PL;03/11/2024;Pilkada 2024;Pemkab Halsel;;Sití Nurhayati;pelaksana;lainnya;sanksi"
+    path.write_bytes((HEADER.replace(",", ";") + "\r\n" + row + "\r\n").encode("cp1252"))
+    frame = read_case_report(path)
+    assert frame.loc[0, "nama_terlapor"] == "Sití Nurhayati"
+    assert frame.loc[0, "tanggal_temuan"] == "03/11/2024"
+    assert str(parse_dates(frame["tanggal_temuan"]).iloc[0]) == "2024-11-03"
+
+
+def test_utf8_bom_and_header_case_and_spaces_are_ignored(tmp_path):
+    path = tmp_path / "82.04_c.csv"
+    header = HEADER.upper().replace(",", " , ")
+    path.write_bytes(("\ufeff" + header + "\n82.04,1,2024-11-01,PEMILU-2024,Kemenag,,,JPT,lainnya,diproses\n")
+                     .encode("utf-8"))  # fmt: skip
+    frame = read_case_report(path)
+    assert frame.loc[0, "kode_kantor"] == "82.04"
+    assert frame.loc[0, "jabatan"] == "JPT"
+
+
+def test_json_rows_and_an_empty_json_report(tmp_path):
+    path = tmp_path / "82.04_d.json"
+    row = dict(zip(HEADER.split(","), ["82.04", "1", "2024-11-01", "PEMILU-2024", "Kemenag", "019", "", "JPT",
+                                        "lainnya", "diproses"], strict=True))  # fmt: skip
+    path.write_text(json.dumps({"rows": [row]}))
+    assert read_case_report(path).loc[0, "nip"] == "019"
+    path.write_text("[]")
+    assert len(read_case_report(path)) == 0
+
+
+def test_header_only_is_zero_rows(tmp_path):
+    path = tmp_path / "82.04_e.csv"
+    path.write_text(HEADER + "\n")
+    assert len(read_case_report(path)) == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "empty"),
+        (
+            "kode_kantor,nomor_kasus\n82.04,1\n",
+            r"required column\(s\) missing for case-report/v1: tanggal_temuan",
+        ),
+        (HEADER + ",status\n", "duplicated header status"),
+        ("{not json", "invalid JSON"),
+    ],
+)
+def test_unreadable_batches_are_rejected_whole(tmp_path, content, message):
+    path = tmp_path / ("82.04_f.json" if content.startswith("{") else "82.04_f.csv")
+    path.write_text(content)
+    with pytest.raises(BatchRejected, match=message):
+        read_case_report(path)
+
+
+def test_invalid_dates_become_missing():
+    parsed = parse_dates(__import__("pandas").Series(["31/02/2024", "2024-02-29", "2024/02/01", None]))
+    assert [str(v) if v else None for v in parsed] == [None, "2024-02-29", None, None]
+
+
+def test_national_release_needs_its_metadata(tmp_path):
+    (tmp_path / "rilis.csv").write_text("instansi,jumlah\nKemenag,5\n")
+    with pytest.raises(BatchRejected, match="sidecar"):
+        read_national_release(tmp_path / "rilis.csv")
+    meta = {
+        "penerbit": "bawaslu",
+        "judul": "Rilis",
+        "tanggal_data": "15/11/2024",
+        "pemilihan": "Pilkada 2024",
+    }
+    (tmp_path / "rilis.meta.json").write_text(json.dumps(meta))
+    parsed, frame = read_national_release(tmp_path / "rilis.csv")
+    assert (parsed.penerbit, parsed.pemilihan, str(parsed.tanggal_data)) == (
+        "BAWASLU",
+        "PILKADA-2024",
+        "2024-11-15",
+    )
+    assert frame.loc[0, "jumlah"] == "5"
+    (tmp_path / "rilis.meta.json").write_text(json.dumps({**meta, "penerbit": "KPU"}))
+    with pytest.raises(BatchRejected, match="penerbit"):
+        read_national_release(tmp_path / "rilis.csv")
