@@ -24,6 +24,7 @@ from sqlalchemy import text
 
 from include.netralitas import METHODOLOGY_VERSION
 from include.netralitas.contracts import PEMILIHAN_LABELS
+from include.netralitas.warehouse import RANKING_SQL, read_sql
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -58,7 +59,8 @@ class Publication:
 
 def compute_ranking(wh: Warehouse, conn: Connection, week: IsoWeek, top_n: int = TOP_N) -> pd.DataFrame:
     """The §4 ranking at the week's cut-off: every instansi ranked `top_n` or better, per election."""
-    result = wh.execute_file(conn, "mart/select_national_ranking.sql", {"cutoff_date": week.sunday, "top_n": top_n})
+    query = f"SELECT * FROM ({read_sql(RANKING_SQL)}) AS ranking WHERE peringkat <= :top_n"
+    result = conn.execute(text(query), {"cutoff_date": week.sunday, "top_n": top_n})
     frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
     # Tied rows by name, in code-point order, the same whatever the database's collation.
     return frame.sort_values(["urutan_pemilihan", "peringkat", "instansi", "instansi_kode"], kind="stable")

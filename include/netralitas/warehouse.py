@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 SQL_DIR = PROJECT_ROOT / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
+RANKING_SQL = "mart/national_ranking.sql"
+VIEW_GLOB = "mart/create_view_*.sql"
 LOCK_TIMEOUT_S = int(os.environ.get("NETRALITAS_LOCK_TIMEOUT_S", "600"))
 PG_LOCK_KEY = 7_340_2024  # pg_advisory_xact_lock key of netralitas writers
 
@@ -49,19 +51,36 @@ def read_sql(relative: str) -> str:
 
 
 def split_statements(script: str) -> list[str]:
-    """Statements of a migration file: separated by `;` at the end of a line (no procedural bodies)."""
-    statements, current = [], []
+    """Statements of a migration file: separated by `;` at the end of a line, outside `$$` bodies."""
+    statements: list[str] = []
+    current: list[str] = []
+    in_body = False
     for line in script.splitlines():
         current.append(line)
-        if line.rstrip().endswith(";"):
-            statement = "\n".join(current).strip().rstrip(";").strip()
-            if statement and not all(ln.strip().startswith("--") or not ln.strip() for ln in current):
-                statements.append(statement)
+        in_body ^= line.count("$$") % 2 == 1
+        if not in_body and line.rstrip().endswith(";"):
+            statements.append("\n".join(current))
             current = []
-    rest = "\n".join(current).strip()
-    if rest and not all(ln.strip().startswith("--") or not ln.strip() for ln in current):
-        statements.append(rest)
-    return statements
+    statements.append("\n".join(current))
+    cleaned = []
+    for statement in statements:
+        code = [ln for ln in statement.splitlines() if ln.strip() and not ln.strip().startswith("--")]
+        if code:
+            cleaned.append(statement.strip().rstrip(";").strip())
+    return cleaned
+
+
+def view_statements() -> list[tuple[str, str]]:
+    """The mart views as (name, CREATE OR REPLACE VIEW statement), re-applied when their text changes.
+
+    `mart.national_ranking` is the ranking query of the publication with the cut-off set to today, so the
+    methodology is written once (sql/mart/national_ranking.sql).
+    """
+    ranking = read_sql(RANKING_SQL).replace(":cutoff_date", "CURRENT_DATE")
+    views = [("mart.national_ranking", f"CREATE OR REPLACE VIEW mart.national_ranking AS\n{ranking}")]
+    for path in sorted(SQL_DIR.glob(VIEW_GLOB)):
+        views.append((f"mart.{path.stem.removeprefix('create_view_')}", path.read_text().strip().rstrip(";")))
+    return views
 
 
 class Warehouse:
@@ -161,7 +180,33 @@ class Warehouse:
                     {"v": int(version), "n": path.name, "s": digest, "t": datetime.now(UTC)},
                 )
                 applied_now.append(path.name)
+            applied_now += self._apply_views(conn)
         return applied_now
+
+    def _apply_views(self, conn: Connection) -> list[str]:
+        """Repeatable migrations: each mart view is (re)created when its definition changed."""
+        conn.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS audit.schema_view ("
+                " name TEXT PRIMARY KEY, sha256 TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+            )
+        )
+        known = dict(conn.execute(text("SELECT name, sha256 FROM audit.schema_view")).all())
+        changed = []
+        for name, statement in view_statements():
+            digest = hashlib.sha256(statement.encode()).hexdigest()
+            if known.get(name) == digest:
+                continue
+            if name in known:
+                conn.execute(text(f"DROP VIEW IF EXISTS {name}"))  # columns may have changed
+            conn.execute(text(statement))
+            conn.execute(text("DELETE FROM audit.schema_view WHERE name = :n"), {"n": name})
+            conn.execute(
+                text("INSERT INTO audit.schema_view VALUES (:n, :s, :t)"),
+                {"n": name, "s": digest, "t": datetime.now(UTC)},
+            )
+            changed.append(name)
+        return changed
 
     def schema_version(self) -> int:
         with self.read() as conn:

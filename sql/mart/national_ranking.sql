@@ -5,8 +5,10 @@
 --   R_after  = counted cases of i in e with tanggal_temuan > T
 --   violations = max(N + R_after, R_total), or R_total without such a release
 -- Competition ranking (1, 2, 3, 3, 5) per election; per-province rank among regional governments.
--- Rows ranked :top_n or better are returned, so ties can give more than :top_n rows. Tied rows are
--- ordered by name in Python (code-point order), identically for every database's collation.
+-- Every instansi with at least one violation is returned, ranked. The weekly publication keeps the rows
+-- ranked 10 or better (ties can give more than 10 rows) and orders tied rows by name in Python (code-point
+-- order, identical whatever the database's collation). The view mart.national_ranking is this query with
+-- :cutoff_date = CURRENT_DATE (include/netralitas/warehouse.py, apply_views).
 WITH counted AS (
     SELECT instansi_kode, pemilihan, tanggal_temuan
     FROM core.case_current
@@ -80,5 +82,3 @@ SELECT
     urutan_pemilihan, pemilihan, peringkat, instansi_kode, instansi, provinsi, jumlah_pelanggaran, peringkat_provinsi,
     n_rilis, tanggal_rilis, rilis_batch_id, r_setelah, r_total, penentu
 FROM ranked
-WHERE peringkat <= :top_n
-ORDER BY urutan_pemilihan, peringkat, instansi_kode

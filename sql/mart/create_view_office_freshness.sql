@@ -1,0 +1,14 @@
+-- Every office of the reference (552) with its latest report: an office that never sent one is 'hilang'
+-- (missing), not zero cases.
+CREATE OR REPLACE VIEW mart.office_freshness AS
+SELECT
+    reg.kode AS kode_kantor,
+    reg.nama AS wilayah_kantor,
+    reg.kode_provinsi,
+    COUNT(b.batch_id) AS jumlah_batch,
+    MAX(b.received_at) AS laporan_terakhir,
+    CASE WHEN COUNT(b.batch_id) = 0 THEN 'hilang' ELSE 'ada' END AS status_laporan
+FROM core.region AS reg
+LEFT JOIN landing.batch AS b
+    ON b.kode_kantor = reg.kode AND b.contract = 'case-report/v1' AND b.status = 'loaded'
+GROUP BY reg.kode, reg.nama, reg.kode_provinsi
