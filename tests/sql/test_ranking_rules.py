@@ -141,3 +141,34 @@ def test_all_elections_together_form_their_own_block(wh):
         add_cases(conn, "82.04", 3, pemilihan="PILKADA-2024")
     assert ranking(wh, "SEMUA").iloc[0]["jumlah_pelanggaran"] == 5
     assert ranking(wh, "PEMILU-2024").iloc[0]["jumlah_pelanggaran"] == 2
+
+
+def test_a_status_update_of_a_case_replaces_it_and_keeps_the_history(warehouse, settings):
+    """Two reports of case 001/PL: the later one (status dihentikan) wins, so it no longer counts."""
+    import os
+
+    from include.netralitas.ingest import ingest_case_reports
+    from include.netralitas.settings import hmac_key
+
+    header = (
+        "kode_kantor,nomor_kasus,tanggal_temuan,pemilihan,instansi,nip,nama_terlapor,jabatan,jenis_pelanggaran,status"
+    )
+    case = "82.04,{n}/PL,2024-11-01,PILKADA-2024,Pemkab Halsel,,,pelaksana,lainnya,{status}"
+    folder = settings.case_report_drop
+    folder.mkdir(parents=True)
+    (folder / "82.04_1.csv").write_text(
+        "\n".join([header, case.format(n="001", status="diproses"), case.format(n="002", status="sanksi")])
+    )
+    (folder / "82.04_2.csv").write_text("\n".join([header, case.format(n="001", status="dihentikan")]))
+    os.utime(folder / "82.04_1.csv", (1_732_500_000, 1_732_500_000))  # received first
+    os.utime(folder / "82.04_2.csv", (1_732_900_000, 1_732_900_000))  # received four days later
+    ingest_case_reports(warehouse, settings, hmac_key(settings))
+    build_warehouse(warehouse)
+    with warehouse.read() as conn:
+        history = conn.execute(
+            text("SELECT status FROM core.case_history WHERE nomor_kasus = '001/PL' ORDER BY received_at")
+        ).scalars()
+        assert list(history) == ["diproses", "dihentikan"]
+        current = conn.execute(text("SELECT nomor_kasus, status FROM core.case_current ORDER BY 1")).all()
+    assert [tuple(r) for r in current] == [("001/PL", "dihentikan"), ("002/PL", "sanksi")]
+    assert ranking(warehouse).iloc[0]["r_total"] == 1  # only 002/PL counts
