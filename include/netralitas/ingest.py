@@ -41,6 +41,7 @@ from include.netralitas.validation import (
     RELEASE_SUITE,
     ValidationOutcome,
     case_report_rules,
+    data_docs_index,
     national_release_rules,
     run_suite,
 )
@@ -161,6 +162,7 @@ def _record_batch(
 ) -> None:
     r = pending.result
     now = datetime.now(UTC)
+    quarantine = quarantine[quarantine["tingkat"] == "critical"]  # warnings live in validation_result only
     if not quarantine.empty:
         wh.bulk_insert(conn, "audit.quarantine", quarantine.assign(run_id=run_id))
     if results is not None and not results.empty:
@@ -185,7 +187,10 @@ def _record_batch(
     )
 
 
-def _reject(wh: Warehouse, conn: Connection, pending: _Pending, exc: BatchRejected, run_id: str | None) -> None:
+def _reject(
+    wh: Warehouse, conn: Connection, pending: _Pending, exc: BatchRejected, suite: str, run_id: str | None
+) -> None:
+    """A batch that cannot be read as its contract: quarantined whole, with a failed structural result."""
     r = pending.result
     r.status, r.error = "rejected", str(exc)
     r.rows_in = r.rows_quarantined = exc.rows
@@ -193,8 +198,12 @@ def _reject(wh: Warehouse, conn: Connection, pending: _Pending, exc: BatchReject
         [(r.batch_id, 0, "*", "batch_readable", str(exc), "critical")],
         columns=["batch_id", "baris", "kolom", "aturan", "alasan", "tingkat"],
     )
+    structural = pd.DataFrame(
+        [(r.batch_id, suite, "batch_readable", "*", False, exc.rows, "critical")],
+        columns=["batch_id", "suite", "expectation", "kolom", "success", "unexpected_count", "tingkat"],
+    )
     with wh.transaction(conn):
-        _record_batch(wh, conn, pending, "file", run_id, quarantine, None)
+        _record_batch(wh, conn, pending, "file", run_id, quarantine, structural)
 
 
 def _finish(pending: _Pending) -> None:
@@ -287,7 +296,7 @@ def _ingest(
             try:
                 frame = spec.read(item)
             except BatchRejected as exc:
-                _reject(wh, conn, item, exc, run_id)
+                _reject(wh, conn, item, exc, spec.suite, run_id)
                 _finish(item)
                 results.append(item.result)
                 fresh.remove(item)
@@ -297,7 +306,9 @@ def _ingest(
         if fresh:
             raw, duplicates = _dedupe(pd.concat(frames, ignore_index=True), spec.content_columns)
             prepared = spec.prepare(raw)
-            outcome = _explain_instansi(run_suite(spec.suite, spec.rules, spec.for_validation(prepared)), prepared)
+            validated = run_suite(spec.suite, spec.rules, spec.for_validation(prepared), settings.gx_dir)
+            outcome = _explain_instansi(validated, prepared)
+            log.info("%s: Great Expectations Data Docs at %s", spec.suite, data_docs_index(settings.gx_dir))
             _apply(wh, conn, fresh, outcome, prepared, duplicates, spec.insert, run_id)
             results.extend(item.result for item in fresh)
     for r in results:
@@ -390,7 +401,7 @@ def _explain_instansi(outcome: ValidationOutcome, prepared: pd.DataFrame) -> Val
     if failures.empty:
         return outcome
     reasons = prepared.set_index(["batch_id", ROW_COLUMN])["instansi_alasan"]
-    is_instansi = failures["kolom"] == "instansi"
+    is_instansi = (failures["kolom"] == "instansi") & (failures["aturan"] == "expect_column_values_to_not_be_null")
     keys = list(zip(failures.loc[is_instansi, "batch_id"], failures.loc[is_instansi, "baris"], strict=True))
     failures = failures.copy()
     failures.loc[is_instansi, "alasan"] = [reasons.get(k) or "instansi tidak dikenal" for k in keys]
@@ -408,6 +419,10 @@ def ingest_national_releases(wh: Warehouse, settings: Settings, *, run_id: str |
     def prepare(raw: pd.DataFrame) -> pd.DataFrame:
         prepared = raw.copy()
         prepared["instansi_kode"], prepared["instansi_alasan"] = _resolve(prepared["instansi"], catalogue)
+        # The competition rank that each row's jumlah implies within its release, to check the published one.
+        jumlah = pd.to_numeric(prepared["jumlah"].where(prepared["jumlah"].str.fullmatch(r"\d+", na=False)))
+        rank = jumlah.groupby(prepared["batch_id"]).rank(method="min", ascending=False)
+        prepared["peringkat_dari_jumlah"] = rank.map(lambda v: None if pd.isna(v) else str(int(v))).astype("object")
         return prepared
 
     def insert(conn: Connection, good: pd.DataFrame, item: _Pending) -> None:

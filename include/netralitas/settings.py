@@ -28,6 +28,7 @@ class Settings:
     warehouse_url: str
     hmac_key_file: Path
     aliases_file: Path | None
+    gx_dir: Path
 
     @property
     def case_report_drop(self) -> Path:
@@ -50,6 +51,7 @@ def get_settings() -> Settings:
         warehouse_url=warehouse_url,
         hmac_key_file=_path("NETRALITAS_HMAC_KEY_FILE", var_dir / "secrets" / "hmac.key"),
         aliases_file=Path(aliases).expanduser().resolve() if aliases else None,
+        gx_dir=_path("NETRALITAS_GX_DIR", var_dir / "gx"),
     )
 
 

@@ -13,6 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -84,6 +85,9 @@ def national_release_rules() -> list[Rule]:
              "peringkat bukan bilangan bulat >= 1"),
         Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["batch_id", "instansi_kode"]}, "instansi",
              "instansi tercantum lebih dari sekali dalam rilis"),
+        Rule("ExpectColumnPairValuesToBeEqual",
+             {"column_A": "peringkat", "column_B": "peringkat_dari_jumlah", "ignore_row_if": "either_value_is_missing"},
+             "peringkat", "peringkat yang diterbitkan tidak sesuai dengan urutan jumlah", severity="warning"),
     ]  # fmt: skip
 
 
@@ -95,40 +99,68 @@ class ValidationOutcome:
     results: pd.DataFrame  # batch_id, suite, expectation, kolom, success, unexpected_count, tingkat
 
 
-def _context():
+def _context(gx_dir: Path | None):
+    """A file context under `gx_dir` (suites, results and Data Docs kept), else an ephemeral one."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    context = gx.get_context(mode="ephemeral")
+    if gx_dir is None:
+        context = gx.get_context(mode="ephemeral")
+    else:
+        gx_dir.mkdir(parents=True, exist_ok=True)
+        context = gx.get_context(mode="file", project_root_dir=str(gx_dir))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
 
 
-def run_suite(suite_name: str, rules: list[Rule], frame: pd.DataFrame) -> ValidationOutcome:
-    """Validate `frame` (which has `batch_id` and `baris`) against `rules` in one GX run."""
+def data_docs_index(gx_dir: Path) -> Path:
+    return gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
+def run_suite(suite_name: str, rules: list[Rule], frame: pd.DataFrame, gx_dir: Path | None = None) -> ValidationOutcome:
+    """Validate `frame` (which has `batch_id` and `baris`) against `rules` in one GX checkpoint run.
+
+    With `gx_dir`, the suite, the validation definition, the checkpoint and its results are kept in a file
+    context there and the Data Docs site is rebuilt (`data_docs_index(gx_dir)`).
+    """
     import great_expectations as gx
 
-    context = _context()
-    asset = context.data_sources.add_pandas("netralitas").add_dataframe_asset(suite_name)
-    batch_definition = asset.add_batch_definition_whole_dataframe("run")
-    suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
-    for index, rule in enumerate(rules):
-        expectation = getattr(gx.expectations, rule.expectation)(
-            **rule.kwargs, severity=rule.severity, meta={"rule": index, "kolom": rule.column}
+    context = _context(gx_dir)
+    source = context.data_sources.add_or_update_pandas("netralitas")
+    try:
+        asset = source.get_asset(suite_name)
+    except LookupError:
+        asset = source.add_dataframe_asset(suite_name)
+    try:
+        batch_definition = asset.get_batch_definition("ingestion_run")
+    except KeyError:
+        batch_definition = asset.add_batch_definition_whole_dataframe("ingestion_run")
+    expectations = [
+        getattr(gx.expectations, rule.expectation)(
+            **rule.kwargs, severity=rule.severity, meta={"rule": index, "kolom": rule.column, "alasan": rule.reason}
         )
-        suite.add_expectation(expectation)
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=f"{suite_name}_run", data=batch_definition, suite=suite)
+        for index, rule in enumerate(rules)
+    ]
+    suite = context.suites.add_or_update(gx.ExpectationSuite(name=suite_name, expectations=expectations))
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=f"{suite_name}_ingestion", data=batch_definition, suite=suite)
     )
-    result = definition.run(
-        batch_parameters={"dataframe": frame},
-        result_format={
-            "result_format": "COMPLETE",
-            "unexpected_index_column_names": ROW_ID,
-            "return_unexpected_index_query": False,
-        },
+    actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if gx_dir is not None else []
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=f"{suite_name}_checkpoint",
+            validation_definitions=[definition],
+            actions=actions,
+            result_format={
+                "result_format": "COMPLETE",
+                "unexpected_index_column_names": ROW_ID,
+                "return_unexpected_index_query": False,
+            },
+        )
     )
+    run = checkpoint.run(batch_parameters={"dataframe": frame})
+    [result] = run.run_results.values()
     failures = []
     for item in result.results:
         config = item.expectation_config
@@ -136,8 +168,17 @@ def run_suite(suite_name: str, rules: list[Rule], frame: pd.DataFrame) -> Valida
         if item.exception_info and item.exception_info.get("raised_exception"):
             raise RuntimeError(f"{suite_name}: {config.type} raised {item.exception_info['exception_message']}")
         for row in item.result.get("unexpected_index_list") or []:
-            failures.append((row["batch_id"], int(row["baris"]), rule.column, config.type, rule.reason,
-                             rule.severity, config.meta["rule"]))  # fmt: skip
+            failures.append(
+                (
+                    row["batch_id"],
+                    int(row["baris"]),
+                    rule.column,
+                    config.type,
+                    rule.reason,
+                    rule.severity,
+                    config.meta["rule"],
+                )
+            )
     failed = pd.DataFrame(failures, columns=[*FAILURE_COLUMNS, "rule"])
     results = _per_batch(suite_name, rules, frame, failed)
     return ValidationOutcome(failed[list(FAILURE_COLUMNS)], results)

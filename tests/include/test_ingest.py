@@ -138,3 +138,69 @@ def test_national_release_rows_are_validated(warehouse, settings):
     assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (3, 1, 2)
     assert [q[1] for q in quarantine(warehouse)] == ["jumlah", "instansi"]
     assert not any(folder.iterdir())
+
+
+def _release(settings, rows: list[str], meta: str | None = None) -> None:
+    folder = settings.national_release_drop
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "r.csv").write_text("\n".join(["instansi,jumlah,peringkat", *rows]) + "\n")
+    (folder / "r.meta.json").write_text(
+        meta or '{"penerbit": "BAWASLU", "judul": "Rilis", "tanggal_data": "2024-11-15", "pemilihan": "PILKADA-2024"}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("row", "kolom", "aturan", "alasan"),
+    [
+        ("Pemkab Atlantis,3,2", "instansi", "expect_column_values_to_not_be_null", "instansi tidak dikenal"),
+        ("Pemkab Halsel,-3,2", "jumlah", "expect_column_values_to_match_regex", "bilangan bulat >= 0"),
+        ("Pemkab Halsel,2.5,2", "jumlah", "expect_column_values_to_match_regex", "bilangan bulat >= 0"),
+        ("Pemkab Halsel,1.234,2", "jumlah", "expect_column_values_to_match_regex", "bilangan bulat >= 0"),
+        ("Pemkab Halsel,dua,2", "jumlah", "expect_column_values_to_match_regex", "bilangan bulat >= 0"),
+        ("Pemkab Halsel,,2", "jumlah", "expect_column_values_to_not_be_null", "jumlah kosong"),
+        ("Pemkab Halsel,3,kedua", "peringkat", "expect_column_values_to_match_regex", "peringkat bukan"),
+        ("Kemenag,3,2", "instansi", "expect_compound_columns_to_be_unique", "lebih dari sekali"),
+    ],
+)
+def test_a_bad_release_row_is_quarantined_with_its_reason(warehouse, settings, row, kolom, aturan, alasan):
+    _release(settings, ["Kementerian Agama,12,1", row])
+    [result] = ingest_national_releases(warehouse, settings)
+    quarantined = quarantine(warehouse)
+    reasons = {(q[1], q[2]) for q in quarantined}
+    assert (kolom, aturan) in reasons
+    assert any(alasan in q[3] for q in quarantined)
+    expected_bad = 2 if aturan == "expect_compound_columns_to_be_unique" else 1  # both duplicates go
+    assert (result.rows_in, result.rows_quarantined, result.rows_loaded) == (2, expected_bad, 2 - expected_bad)
+
+
+def test_a_published_rank_inconsistent_with_the_counts_is_a_warning_not_a_quarantine(warehouse, settings):
+    _release(settings, ["Kementerian Agama,12,1", "Pemkab Halsel,9,2", "Pemkab Halbar,10,3"])
+    [result] = ingest_national_releases(warehouse, settings)
+    assert (result.rows_loaded, result.rows_quarantined) == (3, 0)
+    assert quarantine(warehouse) == []
+    with warehouse.read() as conn:
+        warning = conn.execute(
+            text(
+                "SELECT success, unexpected_count, tingkat FROM audit.validation_result"
+                " WHERE expectation = 'expect_column_pair_values_to_be_equal'"
+            )
+        ).one()
+    assert tuple(warning) == (False, 2, "warning")
+
+
+@pytest.mark.parametrize(
+    ("meta", "message"),
+    [
+        ('{"penerbit": "BAWASLU", "judul": "Rilis", "pemilihan": "SEMUA"}', "tanggal_data"),
+        ('{"penerbit": "BAWASLU", "judul": "Rilis", "tanggal_data": "31/02/2024", "pemilihan": "SEMUA"}', "real date"),
+        ('{"penerbit": "KPU", "judul": "Rilis", "tanggal_data": "2024-11-15", "pemilihan": "SEMUA"}', "penerbit"),
+    ],
+)
+def test_a_release_without_a_valid_as_of_date_or_publisher_is_rejected_whole(warehouse, settings, meta, message):
+    _release(settings, ["Kementerian Agama,12,1"], meta)
+    [result] = ingest_national_releases(warehouse, settings)
+    assert result.status == "rejected"
+    assert message in result.error
+    with warehouse.read() as conn:
+        structural = conn.execute(text("SELECT expectation, success FROM audit.validation_result")).all()
+    assert [tuple(r) for r in structural] == [("batch_readable", False)]
