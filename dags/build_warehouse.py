@@ -2,14 +2,17 @@
 ### build_warehouse
 
 Runs the warehouse migrations, refreshes the reference dimensions and merges staging into core
-(case history, the newest report of each case, national release facts), in one transaction. Triggered by
-either ingestion DAG through their Assets. Idempotent: re-running it for the same staged data changes
-nothing.
+(case history, the newest report of each case, national release facts), then runs the Great Expectations
+suite `warehouse_v1` (no orphan facts, every ranked figure's lineage adds up; the national-vs-regional
+reconciliation as a warning), all in one transaction. Triggered by either ingestion DAG through their
+Assets. Idempotent: re-running it for the same staged data changes nothing.
 
 * **Outputs:** `core.*`; updates the Asset `netralitas://warehouse/core`.
 * **Owner:** netralitas-data.
-* **When it fails:** nothing is half-written (one transaction); fix the cause (warehouse unreachable, a
-  migration error in the log) and clear the task.
+* **When it fails:** nothing is half-written (one transaction). `WarehouseCheckFailed`: a post-load check
+  failed, the build was rolled back and the failing checks are in `audit.validation_result`
+  (`suite = 'warehouse_v1'`, `success = false`) and in the Data Docs (`var/gx/`). Otherwise fix the cause
+  (warehouse unreachable, a migration error in the log) and clear the task.
 """
 
 from __future__ import annotations
@@ -36,12 +39,13 @@ from include.netralitas import assets, tags
 )
 def build_warehouse():
     @task(outlets=[Asset(uri=assets.CORE, name="core")])
-    def build() -> dict[str, int]:
+    def build(run_id: str | None = None) -> dict[str, int]:
         from include.netralitas.build import build_warehouse as run
         from include.netralitas.settings import get_settings
         from include.netralitas.warehouse import Warehouse
 
-        return run(Warehouse(get_settings().warehouse_url))
+        settings = get_settings()
+        return run(Warehouse(settings.warehouse_url), gx_dir=settings.gx_dir, run_id=run_id)
 
     build()
 

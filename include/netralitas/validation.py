@@ -91,6 +91,21 @@ def national_release_rules() -> list[Rule]:
     ]  # fmt: skip
 
 
+WAREHOUSE_SUITE = "warehouse_v1"
+
+
+def warehouse_rules() -> list[Rule]:
+    """Post-load checks: no orphan facts and every ranked figure's lineage adds up (errors); the gap between
+    national and regional counts is reported (a warning: either source may be incomplete)."""
+    return [
+        Rule("ExpectColumnValuesToBeBetween", {"column": "wajib_nol", "min_value": 0, "max_value": 0}, "*",
+             "fakta yatim atau angka peringkat yang tidak sesuai lineage-nya"),
+        Rule("ExpectColumnValuesToBeBetween", {"column": "selisih_rekonsiliasi", "min_value": 0, "max_value": 0},
+             "selisih", "angka rilis nasional berbeda dari jumlah kasus daerah sampai tanggal data",
+             severity="warning"),
+    ]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class ValidationOutcome:
     """Row failures (`batch_id, baris, kolom, aturan, alasan, tingkat`) and per-batch results."""

@@ -172,3 +172,43 @@ def test_a_status_update_of_a_case_replaces_it_and_keeps_the_history(warehouse, 
         current = conn.execute(text("SELECT nomor_kasus, status FROM core.case_current ORDER BY 1")).all()
     assert [tuple(r) for r in current] == [("001/PL", "dihentikan"), ("002/PL", "sanksi")]
     assert ranking(warehouse).iloc[0]["r_total"] == 1  # only 002/PL counts
+
+
+def test_post_load_checks_roll_back_an_orphan_and_warn_on_reconciliation_gaps(wh, tmp_path):
+    from include.netralitas.build import WarehouseCheckFailed
+
+    with wh.begin() as conn:
+        add_cases(conn, "82.04", 2)
+        add_release(conn, "rel1", date(2024, 11, 15), {"82.04": 5})  # regional count up to T is 2: a gap
+    build_warehouse(wh, gx_dir=tmp_path / "gx", run_id="ok")
+    with wh.read() as conn:
+        warning = conn.execute(
+            text(
+                "SELECT success, unexpected_count, tingkat FROM audit.validation_result"
+                " WHERE kolom = 'selisih' AND run_id = 'ok'"
+            )
+        ).one()
+    assert tuple(warning) == (False, 1, "warning")
+    with wh.begin() as conn:  # a fact whose batch the manifest does not know
+        conn.execute(
+            text(
+                "INSERT INTO staging.case_report VALUES ('ghost', 1, '82.04', '9/PL', '2024-11-02', 'PILKADA-2024',"
+                " '82.04', 'x', NULL, NULL, 'pelaksana', 'lainnya', 'diproses')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO core.case_history VALUES ('ghost', 1, :t, '82.04', '9/PL', '2024-11-02', 'PILKADA-2024',"
+                " '82.04', NULL, NULL, 'pelaksana', 'lainnya', 'diproses')"
+            ),
+            {"t": datetime(2024, 11, 2, tzinfo=UTC)},
+        )
+    with pytest.raises(WarehouseCheckFailed, match="rolled back"):
+        build_warehouse(wh, gx_dir=tmp_path / "gx", run_id="bad")
+    with wh.read() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM core.case_current WHERE batch_id = 'ghost'")).scalar_one() == 0
+        failed = conn.execute(
+            text("SELECT unexpected_count FROM audit.validation_result WHERE run_id = 'bad' AND tingkat = 'critical'")
+        ).scalar_one()
+    assert failed == 1
+    assert (tmp_path / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
