@@ -306,7 +306,8 @@ def _ingest(
         if fresh:
             raw, duplicates = _dedupe(pd.concat(frames, ignore_index=True), spec.content_columns)
             prepared = spec.prepare(raw)
-            validated = run_suite(spec.suite, spec.rules, spec.for_validation(prepared), settings.gx_dir)
+            batch_ids = [item.result.batch_id for item in fresh]
+            validated = run_suite(spec.suite, spec.rules, spec.for_validation(prepared), settings.gx_dir, batch_ids)
             outcome = _explain_instansi(validated, prepared)
             log.info("%s: Great Expectations Data Docs at %s", spec.suite, data_docs_index(settings.gx_dir))
             _apply(wh, conn, fresh, outcome, prepared, duplicates, spec.insert, run_id)

@@ -133,11 +133,18 @@ def data_docs_index(gx_dir: Path) -> Path:
     return gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
 
-def run_suite(suite_name: str, rules: list[Rule], frame: pd.DataFrame, gx_dir: Path | None = None) -> ValidationOutcome:
+def run_suite(
+    suite_name: str,
+    rules: list[Rule],
+    frame: pd.DataFrame,
+    gx_dir: Path | None = None,
+    batch_ids: list[str] | None = None,
+) -> ValidationOutcome:
     """Validate `frame` (which has `batch_id` and `baris`) against `rules` in one GX checkpoint run.
 
     With `gx_dir`, the suite, the validation definition, the checkpoint and its results are kept in a file
-    context there and the Data Docs site is rebuilt (`data_docs_index(gx_dir)`).
+    context there and the Data Docs site is rebuilt (`data_docs_index(gx_dir)`). `batch_ids` names every
+    batch that gets result rows, including those without any row (a report of zero cases).
     """
     import great_expectations as gx
 
@@ -195,15 +202,15 @@ def run_suite(suite_name: str, rules: list[Rule], frame: pd.DataFrame, gx_dir: P
                 )
             )
     failed = pd.DataFrame(failures, columns=[*FAILURE_COLUMNS, "rule"])
-    results = _per_batch(suite_name, rules, frame, failed)
+    results = _per_batch(suite_name, rules, batch_ids or list(frame["batch_id"].unique()), failed)
     return ValidationOutcome(failed[list(FAILURE_COLUMNS)], results)
 
 
-def _per_batch(suite: str, rules: list[Rule], frame: pd.DataFrame, failed: pd.DataFrame) -> pd.DataFrame:
+def _per_batch(suite: str, rules: list[Rule], batch_ids: list[str], failed: pd.DataFrame) -> pd.DataFrame:
     """Every batch gets a result row per expectation, also those where nothing failed."""
     counts = failed.groupby(["batch_id", "rule"]).size()
     rows = []
-    for batch_id in frame["batch_id"].unique():
+    for batch_id in batch_ids:
         for index, rule in enumerate(rules):
             n = int(counts.get((batch_id, index), 0))
             rows.append((batch_id, suite, rule.expectation_type, rule.column, n == 0, n, rule.severity))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 import sys
 
@@ -12,6 +13,8 @@ from sqlalchemy import text
 
 from include.netralitas.generator import DEMO_WEEK, generate_sample
 from include.netralitas.publish import RANKING_COLUMNS
+from include.netralitas.readers import read_case_report
+from include.netralitas.validation import data_docs_index
 from include.netralitas.warehouse import Warehouse
 from include.netralitas.weeks import IsoWeek
 from tests.conftest import ROOT
@@ -42,6 +45,7 @@ def counts(wh: Warehouse) -> dict[str, int]:
 def test_chain_publishes_the_ranking_and_a_rerun_changes_nothing(airflow_db, settings):
     week = IsoWeek.parse(DEMO_WEEK)
     sample = generate_sample(settings.drop_dir)
+    raw = [read_case_report(p) for p in sorted(settings.case_report_drop.iterdir())]
     outcome = run_chain(week)
     assert set(outcome.values()) == {"success"}
 
@@ -65,8 +69,36 @@ def test_chain_publishes_the_ranking_and_a_rerun_changes_nothing(airflow_db, set
     assert first["landing.batch"] == sample.case_files + sample.release_files
     assert not any(settings.case_report_drop.iterdir())  # every file left the drop folder once landed
 
+    _assert_validation_evidence(wh, settings, raw)
+
     before = ranking_csv.read_bytes()
     generate_sample(settings.drop_dir)  # the same files dropped again
     run_chain(week)
     assert ranking_csv.read_bytes() == before
     assert counts(wh) == first  # no duplicate rows anywhere
+
+
+def _assert_validation_evidence(wh: Warehouse, settings, raw) -> None:
+    """Data Docs list the suites, every batch has validation results, and no NIP or name is in either."""
+    index = data_docs_index(settings.gx_dir)
+    assert index.exists()
+    page = index.read_text()
+    for suite in ("case_report_v1", "national_release_v1", "warehouse_v1"):
+        assert suite in page
+    with wh.read() as conn:
+        unvalidated = conn.execute(
+            text(
+                "SELECT COUNT(*) FROM landing.batch AS b WHERE NOT EXISTS"
+                " (SELECT 1 FROM audit.validation_result AS v WHERE v.batch_id = b.batch_id)"
+            )
+        ).scalar_one()
+        stored = " ".join(" ".join(map(str, r)) for r in conn.execute(text("SELECT * FROM audit.validation_result")))
+    assert unvalidated == 0
+    secrets = {v for frame in raw for col in ("nip", "nama_terlapor") for v in frame[col].dropna() if len(v) >= 5}
+    assert len(secrets) > 1000
+    pattern = re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True)))
+    docs = [p for p in settings.gx_dir.rglob("*") if p.is_file() and p.suffix in (".html", ".json")]
+    assert len(docs) > 5
+    for path in docs:
+        assert pattern.search(path.read_text(errors="replace")) is None, f"personal data in {path}"
+    assert pattern.search(stored) is None
