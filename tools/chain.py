@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     week = IsoWeek.parse(args.week)
 
     from include.netralitas.settings import get_settings, hmac_key
+    from include.netralitas.validation import data_docs_index
 
     settings = get_settings()
     if args.demo:
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Published week {week} (cut-off {week.cutoff:%Y-%m-%d %H:%M:%S} WIB):",
         f"  ranking.csv: {folder / 'ranking.csv'}",
         f"  index.html:  {folder / 'index.html'}",
+        f"Validation reports (Great Expectations Data Docs): {data_docs_index(settings.gx_dir)}",
     ]
     summary = "\n".join(lines) + "\n"
     if args.summary:
