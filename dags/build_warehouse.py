@@ -18,6 +18,7 @@ Assets. Idempotent: re-running it for the same staged data changes nothing.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from airflow.sdk import Asset, dag, task
 
@@ -30,7 +31,7 @@ from include.netralitas import assets, tags
         Asset(uri=assets.STAGING_CASE_REPORTS, name="staging_case_report")
         | Asset(uri=assets.STAGING_NATIONAL_RELEASES, name="staging_national_release")
     ),
-    start_date=datetime(2024, 1, 1),
+    start_date=datetime(2024, 1, 1, tzinfo=ZoneInfo("Asia/Jakarta")),
     catchup=False,
     max_active_runs=1,
     tags=[tags.WAREHOUSE],

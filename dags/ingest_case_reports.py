@@ -19,6 +19,7 @@ Lands every case-report file that regional offices dropped in `$NETRALITAS_DROP_
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from airflow.sdk import Asset, CronTriggerTimetable, dag, task
 
@@ -30,7 +31,7 @@ WIB = "Asia/Jakarta"
 @dag(
     dag_id="ingest_case_reports",
     schedule=CronTriggerTimetable("15 * * * *", timezone=WIB),
-    start_date=datetime(2024, 1, 1),
+    start_date=datetime(2024, 1, 1, tzinfo=ZoneInfo("Asia/Jakarta")),
     catchup=False,
     max_active_runs=1,
     tags=[tags.INGESTION, tags.CASE_REPORTS],

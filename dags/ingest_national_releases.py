@@ -15,6 +15,7 @@ document), validates it with the Great Expectations suite `national_release_v1` 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from airflow.sdk import Asset, CronTriggerTimetable, dag, task
 
@@ -26,7 +27,7 @@ WIB = "Asia/Jakarta"
 @dag(
     dag_id="ingest_national_releases",
     schedule=CronTriggerTimetable("30 5 * * *", timezone=WIB),
-    start_date=datetime(2024, 1, 1),
+    start_date=datetime(2024, 1, 1, tzinfo=ZoneInfo("Asia/Jakarta")),
     catchup=False,
     max_active_runs=1,
     tags=[tags.INGESTION, tags.NATIONAL_RELEASES],

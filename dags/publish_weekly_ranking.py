@@ -2,8 +2,10 @@
 ### publish_weekly_ranking
 
 Every Monday 07:00 Asia/Jakarta, publishes the national top-10 ranking (methodology v1, product.md §4-5)
-for the ISO week that just ended (cut-off Sunday 23:59:59 WIB): `ranking.csv`, `ranking.json` and
-`index.html` in `$NETRALITAS_PUBLISH_DIR/<YYYY-Www>/`, and a frozen snapshot in `mart.publication`.
+for the ISO week that just ended (cut-off Sunday 23:59:59 WIB): `ranking.csv`, `ranking.json`,
+`index.html`, `chart.png` and `datapackage.json` in `$NETRALITAS_PUBLISH_DIR/<YYYY-Www>/` (a symlink swapped
+atomically to an immutable version folder), `latest`, an index of all weeks, and a frozen snapshot in
+`mart.publication`. Catch-up publishes missed weeks in order, one at a time.
 
 The week is the data interval's (a `CronDataIntervalTimetable`: the interval is Monday 07:00 to Monday
 07:00, and the week is the one it starts in), or the `week` param (`YYYY-Www`) when given.
@@ -17,6 +19,7 @@ Re-running a published week returns its frozen snapshot; pass `force_reason` to 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
 
@@ -28,8 +31,8 @@ WIB = "Asia/Jakarta"
 @dag(
     dag_id="publish_weekly_ranking",
     schedule=CronDataIntervalTimetable("0 7 * * 1", timezone=WIB),
-    start_date=datetime(2024, 1, 1),
-    catchup=False,
+    start_date=datetime(2024, 11, 4, tzinfo=ZoneInfo(WIB)),
+    catchup=True,  # past weeks are published in order, one at a time (max_active_runs=1)
     max_active_runs=1,
     tags=[tags.PUBLICATION, tags.WEEKLY],
     default_args={"owner": tags.OWNER, "retries": 2, "retry_delay": timedelta(minutes=5)},

@@ -23,8 +23,9 @@ import pandas as pd
 from sqlalchemy import text
 
 from include.netralitas import METHODOLOGY_VERSION
-from include.netralitas.contracts import PEMILIHAN_LABELS
+from include.netralitas.contracts import PEMILIHAN, PEMILIHAN_LABELS
 from include.netralitas.warehouse import RANKING_SQL, read_sql
+from include.netralitas.weeks import WIB
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -108,6 +109,22 @@ def _sources(conn: Connection, week: IsoWeek) -> list[dict]:
     return [{**row, "tanggal_data": row["tanggal_data"].isoformat()} for row in result]
 
 
+def _trend(conn: Connection, week: IsoWeek, kodes: set[str]) -> dict[str, dict[str, int]]:
+    """Counted cases of each ranked instansi in every election, up to the cut-off (frozen with the week)."""
+    result = conn.execute(
+        text(
+            "SELECT instansi_kode, pemilihan, COUNT(*) AS n FROM core.case_current"
+            " WHERE status <> 'dihentikan' AND tanggal_temuan <= :d GROUP BY instansi_kode, pemilihan"
+        ),
+        {"d": week.sunday},
+    )
+    trend: dict[str, dict[str, int]] = {k: dict.fromkeys(PEMILIHAN, 0) for k in sorted(kodes)}
+    for kode, pemilihan, n in result:
+        if kode in trend and pemilihan in trend[kode]:
+            trend[kode][pemilihan] = int(n)
+    return trend
+
+
 def neutralise(cell: object) -> str:
     """A CSV cell that a spreadsheet would run as a formula gets a leading apostrophe."""
     if cell is None or (isinstance(cell, float) and pd.isna(cell)) or cell is pd.NA:
@@ -123,6 +140,110 @@ def render_csv(rows: pd.DataFrame) -> bytes:
     for row in rows[RANKING_COLUMNS].itertuples(index=False):
         writer.writerow([neutralise(_plain(v)) for v in row])
     return buffer.getvalue().encode("utf-8")
+
+
+BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+         "November", "Desember")  # fmt: skip
+
+
+def _tanggal(iso: str) -> str:
+    """`2024-12-01T23:59:59+07:00` -> `1 Desember 2024 pukul 23.59 WIB` (shown in Asia/Jakarta)."""
+    moment = datetime.fromisoformat(iso).astimezone(WIB)
+    return f"{moment.day} {BULAN[moment.month - 1]} {moment.year} pukul {moment:%H.%M} WIB"
+
+
+def _text(value: object, missing: str = "") -> str:
+    return missing if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+TREND_LABEL = " · ".join(PEMILIHAN_LABELS[p] for p in PEMILIHAN)
+CHART_LABEL = PEMILIHAN_LABELS["SEMUA"].lower()
+
+
+def _movement_class(move: str) -> str:
+    return move.split(" ", 1)[0]
+
+
+def _movement_label(move: str) -> str:
+    """`naik 2` -> `▲ naik 2`, `turun 1` -> `▼ turun 1`, `baru` -> `● baru`, `tetap` -> `= tetap`."""
+    return {"naik": "▲", "turun": "▼", "baru": "●", "tetap": "="}.get(_movement_class(move), "") + " " + move
+
+
+def render_chart(rows: pd.DataFrame) -> bytes:
+    """A horizontal bar chart (PNG) of the all-elections block, or of the first block when there is none."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    block = rows[rows["pemilihan"] == "SEMUA"]
+    if block.empty:
+        block = rows[rows["pemilihan"] == rows["pemilihan"].iloc[0]] if not rows.empty else rows
+    labels = [f"{int(r.peringkat)}. {r.instansi}" for r in block.itertuples()][::-1]
+    values = [int(v) for v in block["jumlah_pelanggaran"]][::-1]
+    figure, axes = plt.subplots(figsize=(10, 0.45 * max(len(values), 1) + 1.2), dpi=100)
+    axes.barh(labels, values, color="#b22222")
+    axes.set_xlabel("Jumlah pelanggaran")
+    axes.set_title("Instansi dengan pelanggaran netralitas ASN terbanyak")
+    for position, value in enumerate(values):
+        axes.text(value, position, f" {value}", va="center")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None})
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def render_datapackage(header: dict) -> bytes:
+    """A Frictionless Data Package descriptor of the week's files, for open-data portals (CKAN)."""
+    meta = json.loads(header["metadata_json"])
+    fields = [
+        ("pemilihan", "string", "kode pemilihan, atau SEMUA untuk seluruh pemilihan"),
+        ("peringkat", "integer", "peringkat kompetisi standar (nilai sama berbagi peringkat)"),
+        ("instansi", "string", "nama lengkap instansi"),
+        ("provinsi", "string", "provinsi instansi daerah (kosong untuk instansi pusat)"),
+        ("jumlah_pelanggaran", "integer", "maks(N + R_setelah, R_total)"),
+        ("peringkat_provinsi", "integer", "peringkat di antara pemerintah daerah se-provinsi"),
+        ("perubahan", "string", "naik N, turun N, tetap, atau baru terhadap minggu sebelumnya"),
+        ("n_rilis", "integer", "N: angka rilis nasional terbaru yang mencantumkan instansi"),
+        ("tanggal_rilis", "date", "T: tanggal data rilis itu"),
+        ("r_setelah", "integer", "kasus daerah setelah T"),
+        ("r_total", "integer", "seluruh kasus daerah yang dihitung"),
+    ]
+    sources = [{"title": "Laporan kasus Bawaslu provinsi dan kabupaten/kota"}]
+    sources += [
+        {"title": f"{src['penerbit']}: {src['judul']}", "tanggal_data": src["tanggal_data"]} for src in meta["sumber"]
+    ]
+    sources.append(
+        {
+            "title": "idn-area-data (wilayah Kemendagri), ODbL 1.0",
+            "path": "https://github.com/fityannugroho/idn-area-data",
+        }
+    )
+    package = {
+        "profile": "tabular-data-package",
+        "name": f"netralitas-asn-{header['minggu'].lower()}",
+        "title": f"Peringkat nasional pelanggaran netralitas ASN, minggu {header['minggu']}",
+        "version": f"metodologi-{header['versi_metodologi']}",
+        "created": meta["dibuat_pada"],
+        "temporalCoverage": {"end": meta["batas_waktu"]},
+        "licenses": [
+            {"name": "ODbL-1.0", "path": "https://opendatacommons.org/licenses/odbl/1-0/",
+             "title": "Open Data Commons Open Database License 1.0"}
+        ],
+        "sources": sources,
+        "resources": [
+            {
+                "name": "ranking", "path": "ranking.csv", "profile": "tabular-data-resource", "format": "csv",
+                "mediatype": "text/csv", "encoding": "utf-8",
+                "schema": {"fields": [{"name": n, "type": t, "description": d} for n, t, d in fields],
+                           "missingValues": [""]},
+            },
+            {"name": "ranking-json", "path": "ranking.json", "format": "json", "mediatype": "application/json"},
+            {"name": "chart", "path": "chart.png", "format": "png", "mediatype": "image/png"},
+        ],
+    }  # fmt: skip
+    return (json.dumps(package, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 def _plain(value: object) -> object:
@@ -143,6 +264,7 @@ def render_json(rows: pd.DataFrame, header: dict) -> bytes:
         "versi_metodologi": header["versi_metodologi"],
         "pemilihan": meta["pemilihan"],
         "sumber": meta["sumber"],
+        "tren": meta.get("tren", {}),
         "dibuat_pada": meta["dibuat_pada"],
         "baris": [{c: _plain(getattr(r, c)) for c in RANKING_COLUMNS} for r in rows.itertuples()],
     }
@@ -161,12 +283,14 @@ def render_html(rows: pd.DataFrame, header: dict) -> bytes:
             f'<span class="value">{int(r.jumlah_pelanggaran)}</span></div>'
             for r in block.itertuples()
         )
+        trend = meta.get("tren", {})
         body = "".join(
-            "<tr>"
-            f"<td>{int(r.peringkat)}</td><td>{e(str(r.instansi))}</td><td>{e(str(r.provinsi or '—'))}</td>"
+            '<tr class="peringkat">'
+            f"<td>{int(r.peringkat)}</td><td>{e(str(r.instansi))}</td><td>{e(_text(r.provinsi, '—'))}</td>"
             f"<td>{int(r.jumlah_pelanggaran)}</td>"
             f"<td>{'' if pd.isna(r.peringkat_provinsi) else int(r.peringkat_provinsi)}</td>"
-            f"<td>{e(str(r.perubahan))}</td></tr>"
+            f'<td class="{e(_movement_class(str(r.perubahan)))}">{e(_movement_label(str(r.perubahan)))}</td>'
+            f"<td>{e(' · '.join(str(n) for n in trend.get(str(r.instansi_kode), {}).values()))}</td></tr>"
             for r in block.itertuples()
         )
         label = PEMILIHAN_LABELS.get(str(pemilihan), str(pemilihan))
@@ -174,7 +298,8 @@ def render_html(rows: pd.DataFrame, header: dict) -> bytes:
             f'<section><h2>{e(label)}</h2><div class="chart" role="img" '
             f'aria-label="Grafik batang {e(label)}">{bars}</div>'
             "<table><thead><tr><th>Peringkat</th><th>Instansi</th><th>Provinsi</th>"
-            "<th>Jumlah pelanggaran</th><th>Peringkat provinsi</th><th>Perubahan</th></tr></thead>"
+            "<th>Jumlah pelanggaran</th><th>Peringkat provinsi</th><th>Perubahan</th>"
+            f"<th>Tren ({e(TREND_LABEL)})</th></tr></thead>"
             f"<tbody>{body}</tbody></table></section>"
         )
     sources = "".join(
@@ -193,12 +318,17 @@ th, td {{ border-bottom: 1px solid #ddd; padding: .35rem .5rem; text-align: left
 .chart {{ margin: 1rem 0; }}
 .bar {{ display: grid; grid-template-columns: 22rem 1fr 3rem; align-items: center; gap: .5rem; }}
 .fill {{ display: block; height: 1rem; background: #b22222; }}
+.naik {{ color: #b22222; }} .turun {{ color: #2e7d32; }} .baru {{ font-weight: bold; }}
+img {{ max-width: 100%; height: auto; }}
 </style>
 </head>
 <body>
 <h1>Peringkat nasional instansi dengan pelanggaran netralitas ASN terbanyak</h1>
-<p>Minggu {e(header["minggu"])}, data sampai {e(meta["batas_waktu"])} WIB.
-Diperbarui {e(meta["dibuat_pada"])}.</p>
+<p>Minggu {e(header["minggu"])}: kasus dan rilis sampai {e(_tanggal(meta["batas_waktu"]))}.
+Pembaruan terakhir: {e(_tanggal(meta["dibuat_pada"]))}. Unduh: <a href="ranking.csv">CSV</a>,
+<a href="ranking.json">JSON</a>, <a href="datapackage.json">Data Package</a>.</p>
+<figure><img id="grafik" src="chart.png" alt="Grafik batang jumlah pelanggaran per instansi" width="900">
+<figcaption>Jumlah pelanggaran, {e(CHART_LABEL)}</figcaption></figure>
 {"".join(sections)}
 <h2>Metodologi</h2>
 <p>Versi {e(header["versi_metodologi"])}. Untuk setiap instansi dan pemilihan: jumlah pelanggaran =
@@ -213,36 +343,75 @@ daerah yang tidak dihentikan. Peringkat kompetisi standar; peringkat yang sama b
     return page.encode("utf-8")
 
 
+VERSIONS_DIR = ".weeks"
+
+
+def _swap_symlink(link: Path, target: str) -> None:
+    """Point `link` at `target` atomically (a new link renamed over the old one)."""
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target)
+    os.replace(tmp, link)
+
+
 def _write_week(publish_dir: Path, week: str, files: dict[str, bytes]) -> Path:
-    """Write into a temporary folder, then rename: the week folder appears complete or not at all."""
-    publish_dir.mkdir(parents=True, exist_ok=True)
-    target = publish_dir / week
-    if target.is_dir() and all((target / n).exists() and (target / n).read_bytes() == b for n, b in files.items()):
-        return target
-    staging = Path(tempfile.mkdtemp(dir=publish_dir, prefix=f".{week}-"))
-    for name, content in files.items():
-        (staging / name).write_bytes(content)
-    os.chmod(staging, 0o755)
-    if target.exists():
-        retired = publish_dir / f".{week}-old-{os.getpid()}"
-        os.replace(target, retired)
-        os.replace(staging, target)
-        shutil.rmtree(retired, ignore_errors=True)
-    else:
-        os.replace(staging, target)
-    _point_latest(publish_dir)
-    return target
+    """Publish the files of `week` so that it appears complete or not at all, even if the process is killed.
+
+    The files go to a hidden temporary folder, which is renamed to an immutable version folder
+    `.weeks/<week>-<digest>`; `<week>` is a symlink swapped atomically to it, so a reader always sees either
+    the previous complete version or the new one. `latest` points at the newest published week.
+    """
+    versions = publish_dir / VERSIONS_DIR
+    versions.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(b"".join(hashlib.sha256(files[n]).digest() for n in sorted(files))).hexdigest()[:16]
+    version = versions / f"{week}-{digest}"
+    if not version.is_dir():
+        staging = Path(tempfile.mkdtemp(dir=versions, prefix=f".tmp-{week}-"))
+        for name, content in files.items():
+            (staging / name).write_bytes(content)
+        os.chmod(staging, 0o755)
+        os.replace(staging, version)
+    link = publish_dir / week
+    if link.exists() and not link.is_symlink():
+        raise RuntimeError(f"{link} is a folder, not the symlink netralitas publishes; move it away first")
+    _swap_symlink(link, f"{VERSIONS_DIR}/{version.name}")
+    _clean_versions(versions, keep={version.name, *_linked_versions(publish_dir)})
+    weeks = sorted(p.name for p in publish_dir.iterdir() if p.is_symlink() and p.name[:4].isdigit())
+    _swap_symlink(publish_dir / "latest", weeks[-1])
+    _write_atomic(publish_dir / "index.html", render_index(weeks))
+    return link
 
 
-def _point_latest(publish_dir: Path) -> None:
-    weeks = sorted(p.name for p in publish_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
-    weeks = [w for w in weeks if w != "latest"]
-    if not weeks:
-        return
-    link = publish_dir / ".latest-tmp"
-    link.unlink(missing_ok=True)
-    link.symlink_to(weeks[-1])
-    os.replace(link, publish_dir / "latest")
+def _linked_versions(publish_dir: Path) -> set[str]:
+    return {os.readlink(p).rsplit("/", 1)[-1] for p in publish_dir.iterdir() if p.is_symlink() and p.name != "latest"}
+
+
+def _clean_versions(versions: Path, keep: set[str]) -> None:
+    """Remove superseded versions and temporary folders left by a killed run."""
+    for path in versions.iterdir():
+        if path.name not in keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _write_atomic(path: Path, content: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def render_index(weeks: list[str]) -> bytes:
+    items = "".join(
+        f'<li><a href="{html.escape(w)}/index.html">Minggu {html.escape(w)}</a> '
+        f'(<a href="{html.escape(w)}/ranking.csv">CSV</a>, <a href="{html.escape(w)}/ranking.json">JSON</a>)</li>'
+        for w in reversed(weeks)
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="id">\n<head><meta charset="utf-8"><title>Peringkat nasional netralitas ASN'
+        " — semua minggu</title></head>\n<body><h1>Peringkat nasional pelanggaran netralitas ASN</h1>\n"
+        f'<p><a href="latest/index.html">Minggu terbaru</a></p>\n<ul>{items}</ul>\n</body>\n</html>\n'
+    ).encode()
 
 
 def publish_week(wh: Warehouse, publish_dir: Path, week: IsoWeek, *, force_reason: str | None = None) -> Publication:
@@ -264,6 +433,7 @@ def publish_week(wh: Warehouse, publish_dir: Path, week: IsoWeek, *, force_reaso
                 "pemilihan": elections,
                 "sumber": _sources(conn, week),
                 "dibuat_pada": generated.isoformat(),
+                "tren": _trend(conn, week, set(ranking["instansi_kode"])),
             }
             csv_bytes = render_csv(rows)
             header = {
@@ -300,6 +470,8 @@ def publish_week(wh: Warehouse, publish_dir: Path, week: IsoWeek, *, force_reaso
         "ranking.csv": render_csv(rows),
         "ranking.json": render_json(rows, header),
         "index.html": render_html(rows, header),
+        "chart.png": render_chart(rows),
+        "datapackage.json": render_datapackage(header),
     }
     folder = _write_week(publish_dir, name, files)
     return Publication(

@@ -78,8 +78,11 @@ def test_chain_is_wired_through_assets(dagbag):
 def test_publication_declares_a_weekly_data_interval(dagbag):
     from airflow.sdk import CronDataIntervalTimetable
 
-    timetable = dagbag.dags["publish_weekly_ranking"].timetable
+    dag = dagbag.dags["publish_weekly_ranking"]
+    timetable = dag.timetable
     assert isinstance(timetable, CronDataIntervalTimetable)
+    assert dag.catchup  # missed weeks are published, in order
+    assert dag.max_active_runs == 1
     assert timetable.expression == "0 7 * * 1"
     assert str(timetable.timezone) in ("Asia/Jakarta", "Timezone('Asia/Jakarta')")
 

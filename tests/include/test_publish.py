@@ -28,8 +28,13 @@ def _rows(name: str) -> pd.DataFrame:
 
 
 def test_names_are_escaped_in_html_and_neutralised_in_csv():
-    header = {"minggu": "2024-W48", "versi_metodologi": "1", "metadata_json": json.dumps(
-        {"batas_waktu": "2024-12-01T23:59:59+07:00", "dibuat_pada": "x", "sumber": [], "pemilihan": []})}  # fmt: skip
+    metadata = {
+        "batas_waktu": "2024-12-01T23:59:59+07:00",
+        "dibuat_pada": "2024-12-02T00:00:00+00:00",
+        "sumber": [],
+        "pemilihan": [],
+    }
+    header = {"minggu": "2024-W48", "versi_metodologi": "1", "metadata_json": json.dumps(metadata)}
     page = render_html(_rows("<script>alert(1)</script>"), header).decode()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -94,3 +99,79 @@ def test_a_published_week_is_frozen_and_a_forced_republication_is_recorded(wareh
         "Pemerintah Kabupaten Halmahera Selatan": "turun 2",
     }
     assert (tmp_path / "latest").resolve() == (tmp_path / "2024-W48").resolve()
+
+
+KILLER = """
+import os, signal, sys
+from pathlib import Path
+from include.netralitas.publish import publish_week
+from include.netralitas.warehouse import Warehouse
+from include.netralitas.weeks import IsoWeek
+
+real = Path.write_bytes
+written = []
+def dying(self, data):
+    written.append(self.name)
+    if len(written) == 3:  # two files of the week are written, the third never is
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(self, data)
+Path.write_bytes = dying
+url, folder, week, reason = sys.argv[1:5]
+publish_week(Warehouse(url), Path(folder), IsoWeek.parse(week), force_reason=reason or None)
+"""
+
+
+def _tree(folder) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_kill_during_publishing_leaves_no_partial_week_and_the_previous_latest_intact(warehouse, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    build_warehouse(warehouse)
+    with warehouse.begin() as conn:
+        _case(conn, "1", "82.04", date(2024, 11, 20))
+        _case(conn, "2", "82.01", date(2024, 11, 27))
+    publish_week(warehouse, tmp_path, IsoWeek.parse("2024-W47"))
+    week47 = _tree(tmp_path / "2024-W47")
+    assert set(week47) == {"ranking.csv", "ranking.json", "index.html", "chart.png", "datapackage.json"}
+    warehouse.engine.dispose()
+
+    def killed(week: str, reason: str = "") -> None:
+        run = subprocess.run(
+            [sys.executable, "-c", KILLER, warehouse.url, str(tmp_path), week, reason],
+            cwd=ROOT, capture_output=True, text=True, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+        assert run.returncode == -9, run.stderr
+
+    killed("2024-W48")  # a new week, killed half-way
+    assert not (tmp_path / "2024-W48").exists()
+    assert (tmp_path / "latest").resolve() == (tmp_path / "2024-W47").resolve()
+    killed("2024-W47", "koreksi")  # a forced re-publication, killed half-way
+    assert _tree(tmp_path / "2024-W47") == week47
+    # re-running converges: the week appears whole, and leftovers of the killed runs are gone
+    published = publish_week(warehouse, tmp_path, IsoWeek.parse("2024-W48"))
+    assert set(_tree(published.folder)) == set(week47)
+    assert (tmp_path / "latest").resolve() == (tmp_path / "2024-W48").resolve()
+    assert not [p for p in (tmp_path / ".weeks").iterdir() if p.name.startswith(".tmp")]
+    assert "2024-W48" in (tmp_path / "index.html").read_text()
+
+
+def test_rerunning_a_week_gives_byte_identical_files_and_a_valid_data_package(warehouse, tmp_path):
+    build_warehouse(warehouse)
+    with warehouse.begin() as conn:
+        _case(conn, "1", "82.04", date(2024, 11, 20))
+    first = _tree(publish_week(warehouse, tmp_path, IsoWeek.parse("2024-W47")).folder)
+    again = _tree(publish_week(warehouse, tmp_path, IsoWeek.parse("2024-W47")).folder)
+    assert again == first
+    package = json.loads(first["datapackage.json"])
+    assert {r["path"] for r in package["resources"]} <= set(first)
+    header = first["ranking.csv"].decode().splitlines()[0].split(",")
+    assert [f["name"] for f in package["resources"][0]["schema"]["fields"]] == header
+    assert first["chart.png"].startswith(b"\x89PNG")
+    doc = json.loads(first["ranking.json"])
+    assert doc["tren"]["82.04"]["PILKADA-2024"] == 1
+    assert doc["minggu"] == "2024-W47"
