@@ -255,7 +255,7 @@ def _scan(
     pending: list[_Pending] = []
     for path in _drop_files(folder):
         parts = [path]
-        if contract == NATIONAL_RELEASE_CONTRACT and path.suffix.lower() == ".csv":
+        if contract == NATIONAL_RELEASE_CONTRACT and path.suffix.lower() != ".json":
             parts.append(release_sidecar(path))
         raws = [p.read_bytes() if p.exists() else b"" for p in parts]
         # Two offices may send byte-identical files (a header only): the office named by the file is part

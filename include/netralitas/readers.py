@@ -8,10 +8,12 @@ reason; row-level problems are left to validation.
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import json
 from dataclasses import dataclass
 from datetime import date
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -68,8 +70,8 @@ def decode(raw: bytes, name: str) -> str:
 
 
 def _sniff_delimiter(text: str) -> str:
-    header = text.split("\n", 1)[0]
-    counts = {sep: header.count(sep) for sep in (";", ",", "\t")}
+    head = text[:20_000]
+    counts = {sep: head.count(sep) for sep in (";", ",", "\t")}
     return max(counts, key=lambda sep: counts[sep])
 
 
@@ -80,12 +82,137 @@ def _frame_from_records(records: list[dict], name: str) -> pd.DataFrame:
     return frame.map(lambda v: None if v is None else str(v)).astype("object")
 
 
-def read_table(path: Path, name: str | None = None) -> pd.DataFrame:
-    """A CSV or JSON file as text columns with normalised headers and a `baris` row number.
+HEADER_SEARCH_ROWS = 30
 
-    `name` is the file name used in messages (the landed copy is named by its hash).
+
+def _header_index(rows: list[list[str]], required: tuple[str, ...]) -> int | None:
+    """The first row (of the first 30) that holds every required column: title rows above it are skipped."""
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        names = {normalise_header(str(c)) for c in row if c is not None}
+        if set(required) <= names:
+            return index
+    return None
+
+
+def _grid_frame(grid: list[list[object]], header_at: int) -> pd.DataFrame:
+    width = len(grid[header_at])
+    body = [list(row[:width]) + [None] * (width - len(row)) for row in grid[header_at + 1 :]]
+    body = [row for row in body if any(_cell_text(c) for c in row)]  # Excel's trailing empty rows
+    return pd.DataFrame(body, columns=[str(c) if c is not None else "" for c in grid[header_at]], dtype="object")
+
+
+def _cell_text(value: object) -> str:
+    """An Excel cell as the text a person sees: integral numbers without `.0`, dates as ISO dates."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, int | float) and abs(value) >= 1e15:
+        # Excel keeps 15 significant digits of a number: an 18-digit NIP typed as a number is already wrong
+        # in the file. Show it as Excel does (1.99001012015031e+17) so that validation rejects it.
+        return format(float(value), ".15g")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "date") and hasattr(value, "hour"):  # datetime
+        return value.date().isoformat() if (value.hour, value.minute, value.second) == (0, 0, 0) else value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_xlsx(path: Path, name: str, required: tuple[str, ...]) -> pd.DataFrame:
+    """The sheet that holds the contract's header (which may not be on row 1)."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # encrypted, truncated or not an XLSX at all
+        raise BatchRejected(f"{name}: not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+    try:
+        for sheet in book.worksheets:
+            grid = [[_cell_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+            header_at = _header_index(grid, required)
+            if header_at is not None:
+                return _grid_frame(grid, header_at)
+    finally:
+        book.close()
+    raise BatchRejected(f"{name}: no sheet has a header row with the columns {', '.join(required)}")
+
+
+class _TableParser(HTMLParser):
+    """Every <table> of an HTML page as rows of cell texts (nested tables are read separately)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[list[list[str]]] = []
+        self._stack: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag == "table":
+            self._stack.append([])
+        elif tag == "tr" and self._stack:
+            self._stack[-1].append([])
+        elif tag in ("td", "th") and self._stack:
+            if not self._stack[-1]:
+                self._stack[-1].append([])
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None and self._stack:
+            self._stack[-1][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "table" and self._stack:
+            self.tables.append(self._stack.pop())
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _read_html(raw: bytes, name: str, required: tuple[str, ...]) -> pd.DataFrame:
+    parser = _TableParser()
+    parser.feed(decode(raw, name))
+    parser.close()
+    for table in parser.tables:
+        header_at = _header_index(table, required)
+        if header_at is not None:
+            return _grid_frame(table, header_at)
+    found = f"{len(parser.tables)} table(s), none" if parser.tables else "no table"
+    raise BatchRejected(f"{name}: the page has {found} with the columns {', '.join(required)}")
+
+
+def _read_csv(raw: bytes, name: str, required: tuple[str, ...]) -> pd.DataFrame:
+    text = decode(raw, name)
+    delimiter = _sniff_delimiter(text)
+    head = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:HEADER_SEARCH_ROWS])), delimiter=delimiter))
+    header_at = _header_index(head, required) or 0
+    try:
+        cells = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            header=None,
+            skiprows=header_at,
+            skip_blank_lines=True,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise BatchRejected(f"{name}: unreadable CSV: {exc}") from None
+    # The header is read as a row so that a duplicated column name is seen, not renamed.
+    frame = cells.iloc[1:].reset_index(drop=True)
+    frame.columns = list(cells.iloc[0])
+    return frame
+
+
+def read_table(path: Path, name: str | None = None, required: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A CSV, XLSX, HTML or JSON file as text columns with normalised headers and a `baris` row number.
+
+    `name` is the file name used in messages (the landed copy is named by its hash). `required` names the
+    contract's columns, used to find the header row below any title rows (CSV, XLSX) or the right table
+    of a page (HTML).
     """
-    name = name or name
+    name = name or path.name
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise BatchRejected(f"{name}: {size} bytes is over the limit of {MAX_FILE_BYTES} bytes")
@@ -103,18 +230,13 @@ def read_table(path: Path, name: str | None = None) -> pd.DataFrame:
             raise BatchRejected(f"{name}: expected a list of rows or {{'rows': [...]}}")
         frame = _frame_from_records(records, name)
     elif suffix in (".csv", ".txt"):
-        text = decode(raw, name)
-        try:
-            cells = pd.read_csv(
-                io.StringIO(text), sep=_sniff_delimiter(text), dtype=str, keep_default_na=False, header=None
-            )
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise BatchRejected(f"{name}: unreadable CSV: {exc}") from None
-        # The header is read as a row so that a duplicated column name is seen, not renamed.
-        frame = cells.iloc[1:].reset_index(drop=True)
-        frame.columns = list(cells.iloc[0])
+        frame = _read_csv(raw, name, required)
+    elif suffix in (".xlsx", ".xlsm"):
+        frame = _read_xlsx(path, name, required)
+    elif suffix in (".html", ".htm"):
+        frame = _read_html(raw, name, required)
     else:
-        raise BatchRejected(f"{name}: unsupported file type {suffix!r} (expected .csv or .json)")
+        raise BatchRejected(f"{name}: unsupported file type {suffix!r} (expected .csv, .xlsx, .json or .html)")
     frame.columns = [normalise_header(str(c)) for c in frame.columns]
     duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
     if duplicated:
@@ -133,7 +255,7 @@ def _require(frame: pd.DataFrame, required: tuple[str, ...], name: str, contract
 
 def read_case_report(path: Path, name: str | None = None) -> pd.DataFrame:
     name = name or path.name
-    frame = read_table(path, name)
+    frame = read_table(path, name, CASE_REQUIRED)
     if frame.columns.tolist() == [ROW_COLUMN] and Path(name).suffix.lower() == ".json":
         frame = pd.DataFrame({ROW_COLUMN: pd.Series(dtype="int64")})  # `[]`: a report of zero cases
         for column in CASE_COLUMNS:
@@ -185,7 +307,7 @@ def release_meta_from(doc: object, name: str) -> ReleaseMeta:
 def read_national_release(path: Path, name: str | None = None) -> tuple[ReleaseMeta, pd.DataFrame]:
     """A release as CSV with its `<name>.meta.json` sidecar, or one JSON document with metadata and rows."""
     name = name or path.name
-    if Path(name).suffix.lower() == ".json":
+    if Path(name).suffix.lower() == ".json":  # one document with metadata and rows
         try:
             doc = json.loads(decode(path.read_bytes(), name))
         except json.JSONDecodeError as exc:
@@ -198,7 +320,7 @@ def read_national_release(path: Path, name: str | None = None) -> tuple[ReleaseM
         if not sidecar.exists():
             raise BatchRejected(f"{release_sidecar(Path(name)).name}: the sidecar metadata file is missing")
         meta = read_release_meta(sidecar)
-    frame = read_table(path, name)
+    frame = read_table(path, name, RELEASE_REQUIRED)
     _require(frame, RELEASE_REQUIRED, name, "national-release/v1")
     for column in RELEASE_COLUMNS:
         if column not in frame.columns:

@@ -103,3 +103,78 @@ def test_national_release_needs_its_metadata(tmp_path):
     (tmp_path / "rilis.meta.json").write_text(json.dumps({**meta, "penerbit": "KPU"}))
     with pytest.raises(BatchRejected, match="penerbit"):
         read_national_release(tmp_path / "rilis.csv")
+
+
+def test_xlsx_header_below_title_rows_on_the_second_sheet_keeps_every_digit(tmp_path):
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Ringkasan"
+    book.active.append(["Rekap kasus", None])
+    sheet = book.create_sheet("Data")
+    sheet.append(["LAPORAN KASUS NETRALITAS ASN"])
+    sheet.append(["Bawaslu Kabupaten Halmahera Selatan"])
+    sheet.append([])
+    sheet.append(HEADER.upper().split(","))
+    sheet.append(["82.04", "001/PL", datetime(2024, 11, 3), "Pilkada 2024", "Pemkab Halsel", "199001012015031001",
+                  "Ani", "pelaksana", "lainnya", "diproses"])  # fmt: skip
+    sheet.append(["82.04", "002/PL", "04/11/2024", "Pilkada 2024", "Kemenag", 199001012015031001, "Budi",
+                  "pelaksana", "lainnya", "#REF!"])  # fmt: skip
+    sheet.append([None] * 10)
+    path = tmp_path / "82.04_x.xlsx"
+    book.save(path)
+    frame = read_case_report(path)
+    assert len(frame) == 2
+    assert frame.loc[0, "tanggal_temuan"] == "2024-11-03"
+    assert frame.loc[0, "nip"] == "199001012015031001"  # a text cell keeps its 18 digits
+    assert frame.loc[1, "nip"] == "1.99001012015031e+17"  # a number cell lost digits: shown as Excel shows it
+    assert frame.loc[1, "status"] == "#REF!"  # left to validation, which quarantines it
+    assert frame["baris"].tolist() == [1, 2]
+
+
+def test_unreadable_xlsx_is_rejected(tmp_path):
+    path = tmp_path / "82.04_x.xlsx"
+    path.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(BatchRejected, match="not a readable XLSX"):
+        read_case_report(path)
+
+
+def test_csv_with_title_rows_above_the_header(tmp_path):
+    path = tmp_path / "82.04_t.csv"
+    path.write_text(
+        "Laporan Bawaslu Halsel;;\n\n"
+        + HEADER.replace(",", ";")
+        + "\n82.04;1;03/11/2024;Pilkada 2024;Kemenag;;;pelaksana;lainnya;sanksi\n"
+    )
+    frame = read_case_report(path)
+    assert frame.loc[0, "status"] == "sanksi"
+    assert len(frame) == 1
+
+
+def test_html_release_page_with_two_tables(tmp_path):
+    page = """<html><body><h1>Rilis</h1>
+    <table><tr><th>Bulan</th><th>Kegiatan</th></tr><tr><td>November</td><td>Sosialisasi</td></tr></table>
+    <table class="data"><thead><tr><th>No</th><th>Instansi</th><th>Provinsi</th><th>Jumlah</th></tr></thead>
+    <tbody><tr><td>1</td><td>Kementerian&nbsp;Agama</td><td></td><td>12</td></tr>
+    <tr><td>2</td><td>Pemkab <b>Halmahera Selatan</b></td><td>Maluku Utara</td><td>7</td></tr></tbody></table>
+    </body></html>"""
+    (tmp_path / "rilis.html").write_text(page)
+    meta = {"penerbit": "KASN", "judul": "Rilis", "tanggal_data": "2024-11-15", "pemilihan": "PILKADA-2024"}
+    (tmp_path / "rilis.meta.json").write_text(json.dumps(meta))
+    parsed, frame = read_national_release(tmp_path / "rilis.html")
+    assert parsed.penerbit == "KASN"
+    assert frame[["instansi", "jumlah", "provinsi"]].values.tolist() == [
+        ["Kementerian Agama", "12", None],
+        ["Pemkab Halmahera Selatan", "7", "Maluku Utara"],
+    ]
+
+
+def test_html_page_without_the_table_is_rejected(tmp_path):
+    (tmp_path / "rilis.html").write_text("<html><body><p>Tidak ada tabel</p></body></html>")
+    (tmp_path / "rilis.meta.json").write_text(
+        json.dumps({"penerbit": "KASN", "judul": "R", "tanggal_data": "2024-11-15", "pemilihan": "SEMUA"})
+    )
+    with pytest.raises(BatchRejected, match="no table"):
+        read_national_release(tmp_path / "rilis.html")
