@@ -36,6 +36,42 @@ RESOLVES = [
     ("Pemprov DKI Jakarta", "31"),
     ("Pemkot Yogyakarta", "34.71"),
     ("Pemprov DIY", "34"),
+    ("Pemerintah Kab. Halmahera Selatan", "82.04"),
+    ("PEMKAB. HALSEL", "82.04"),
+    ("Kabupaten Halmahera Selatan", "82.04"),
+    ("Halmahera Selatan", "82.04"),
+    ("Pemkab Halmahera Utara", "82.03"),
+    ("Kab. Halut", "82.03"),
+    ("Pemprov Malut", "82"),
+    ("Provinsi Maluku Utara", "82"),
+    ("Pemerintah Provinsi Sulawesi Tenggara", "74"),
+    ("Pemprov. Sultra", "74"),
+    ("Pemprov Sulsel", "73"),
+    ("Pemprov Jabar", "32"),
+    ("Pemprov Jateng", "33"),
+    ("Pemprov Jatim", "35"),
+    ("Pemprov NTT", "53"),
+    ("Pemerintah Provinsi DKI Jakarta", "31"),
+    ("Pemkot Kediri", "35.71"),
+    ("Pemkab Kediri", "35.06"),
+    ("Kota Administrasi Jakarta Pusat", "31.71"),
+    ("Pemkot Jakarta Utara", "31.72"),
+    ("Kab. Kepulauan Seribu", "31.01"),
+    ("Kabupaten Administrasi Kepulauan Seribu", "31.01"),
+    ("Pemerintah Kota Bima", "52.72"),
+    ("Pemkab Muna Barat", "74.13"),
+    ("Kab Muna", "74.03"),
+    ("Pemkab Banggai", "72.01"),
+    ("Pemkab Banggai Kepulauan", "72.07"),
+    ("Pemkab Banggai Laut", "72.11"),
+    ("Kabupaten Buton", "74.04"),
+    ("Kabupaten Buton Utara", "74.10"),
+    ("Kemenkes", "KEMENKES"),
+    ("KEMENDAGRI", "KEMENDAGRI"),
+    ("Kementerian Pendidikan dan Kebudayaan", "KEMENDIKBUD"),
+    ("kemenag ", "KEMENAG"),
+    ("Kemenag.", "KEMENAG"),
+    ("BKN", "BKN"),
 ]
 AMBIGUOUS = [
     ("Bima", {"52.06", "52.72"}),
@@ -43,6 +79,9 @@ AMBIGUOUS = [
     ("Pemda Bima", {"52.06", "52.72"}),
     ("Gorontalo", {"75", "75.01", "75.71"}),
     ("Yogyakarta", {"34", "34.71"}),
+    ("Pemda Kediri", {"35.06", "35.71"}),
+    ("Bengkulu", {"17", "17.71"}),
+    ("Jambi", {"15", "15.71"}),
 ]
 
 
@@ -59,11 +98,19 @@ def test_ambiguous_names_are_never_guessed(written, candidates):
     assert "ambigu" in resolution.reason
 
 
-@pytest.mark.parametrize("written", ["Pemkab Atlantis", "Kabupaten Muna Timur", "Kemen Entah", "", None])
+@pytest.mark.parametrize(
+    "written",
+    ["Pemkab Atlantis", "Kabupaten Muna Timur", "Kemen Entah", "", None, "Pemkab Halmahera", "Kemenag Kota Bima",
+     "Pemkot Halmahera Selatan", "Pemprov Kediri"],
+)  # fmt: skip
 def test_unknown_names_are_reported(written):
     resolution = load_catalogue().resolve(written)
     assert resolution.kode is None
     assert resolution.reason
+
+
+def test_the_table_holds_at_least_60_real_world_spellings():
+    assert len(RESOLVES) + len(AMBIGUOUS) >= 60
 
 
 def test_catalogue_covers_every_region_and_names_instansi_in_full():
