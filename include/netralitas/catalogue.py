@@ -177,7 +177,13 @@ def _build(aliases_file: Path | None) -> Catalogue:
     return cat
 
 
-@cache
 def load_catalogue(aliases_file: Path | None = None) -> Catalogue:
-    """The catalogue with the bundled aliases and, if given, an operator's mappings file."""
+    """The catalogue with the bundled aliases and, if given, an operator's mappings file (re-read when the
+    file changes, so a replay after adding an alias sees it)."""
+    stamp = aliases_file.stat().st_mtime_ns if aliases_file is not None and aliases_file.exists() else None
+    return _cached_catalogue(aliases_file, stamp)
+
+
+@cache
+def _cached_catalogue(aliases_file: Path | None, stamp: int | None) -> Catalogue:
     return _build(aliases_file)

@@ -219,7 +219,7 @@ def _apply(
     outcome: ValidationOutcome,
     prepared: pd.DataFrame,
     duplicates: dict[str, int],
-    staging_insert,
+    spec: _Contract,
     run_id: str | None,
 ) -> None:
     failures = outcome.failures
@@ -235,7 +235,9 @@ def _apply(
         r.rows_loaded = len(good)
         r.status = "loaded"
         with wh.transaction(conn):
-            staging_insert(conn, good, item)
+            if spec.insert_header is not None:
+                spec.insert_header(conn, item)
+            spec.insert(conn, good, item)
             _record_batch(
                 wh,
                 conn,
@@ -310,7 +312,7 @@ def _ingest(
             validated = run_suite(spec.suite, spec.rules, spec.for_validation(prepared), settings.gx_dir, batch_ids)
             outcome = _explain_instansi(validated, prepared)
             log.info("%s: Great Expectations Data Docs at %s", spec.suite, data_docs_index(settings.gx_dir))
-            _apply(wh, conn, fresh, outcome, prepared, duplicates, spec.insert, run_id)
+            _apply(wh, conn, fresh, outcome, prepared, duplicates, spec, run_id)
             results.extend(item.result for item in fresh)
     for r in results:
         log.info("%s %s", spec.contract, r.summary())
@@ -328,12 +330,17 @@ class _Contract:
     rules: list
     insert: Callable[[Connection, pd.DataFrame, _Pending], None]
     for_validation: Callable[[pd.DataFrame], pd.DataFrame] = lambda frame: frame
+    insert_header: Callable[[Connection, _Pending], None] | None = None  # once per batch (release metadata)
 
 
 def ingest_case_reports(
     wh: Warehouse, settings: Settings, key: bytes, *, run_id: str | None = None, today: date | None = None
 ) -> list[BatchResult]:
     """Ingest every case-report file in the drop folder; return one result per file."""
+    return _ingest(wh, settings, _case_spec(wh, settings, key, today), run_id)
+
+
+def _case_spec(wh: Warehouse, settings: Settings, key: bytes, today: date | None) -> _Contract:
     catalogue = load_catalogue(settings.aliases_file)
 
     def read(item: _Pending) -> pd.DataFrame:
@@ -359,7 +366,7 @@ def ingest_case_reports(
         # GX never sees personal data: only the NIP's shape (nip_bentuk) is validated.
         for_validation=lambda prepared: prepared.drop(columns=["nip_hash", "nama_hash", "tanggal"]),
     )
-    return _ingest(wh, settings, spec, run_id)
+    return spec
 
 
 STAGING_CASE_COLUMNS = [
@@ -410,7 +417,11 @@ def _explain_instansi(outcome: ValidationOutcome, prepared: pd.DataFrame) -> Val
 
 
 def ingest_national_releases(wh: Warehouse, settings: Settings, *, run_id: str | None = None) -> list[BatchResult]:
-    """Ingest every national release (CSV + sidecar, or one JSON document) in the drop folder."""
+    """Ingest every national release (CSV, XLSX or HTML + sidecar, or one JSON document) in the drop folder."""
+    return _ingest(wh, settings, _release_spec(wh, settings), run_id)
+
+
+def _release_spec(wh: Warehouse, settings: Settings) -> _Contract:
     catalogue = load_catalogue(settings.aliases_file)
 
     def read(item: _Pending) -> pd.DataFrame:
@@ -426,7 +437,7 @@ def ingest_national_releases(wh: Warehouse, settings: Settings, *, run_id: str |
         prepared["peringkat_dari_jumlah"] = rank.map(lambda v: None if pd.isna(v) else str(int(v))).astype("object")
         return prepared
 
-    def insert(conn: Connection, good: pd.DataFrame, item: _Pending) -> None:
+    def insert_header(conn: Connection, item: _Pending) -> None:
         meta = item.meta
         conn.execute(
             text(
@@ -436,6 +447,8 @@ def ingest_national_releases(wh: Warehouse, settings: Settings, *, run_id: str |
             {"b": item.result.batch_id, "p": meta.penerbit, "j": meta.judul, "t": meta.tanggal_data,
              "e": meta.pemilihan},
         )  # fmt: skip
+
+    def insert(conn: Connection, good: pd.DataFrame, item: _Pending) -> None:
         staged = pd.DataFrame(
             {
                 "batch_id": good["batch_id"],
@@ -458,8 +471,9 @@ def ingest_national_releases(wh: Warehouse, settings: Settings, *, run_id: str |
         suite=RELEASE_SUITE,
         rules=national_release_rules(),
         insert=insert,
+        insert_header=insert_header,
     )
-    return _ingest(wh, settings, spec, run_id)
+    return spec
 
 
 def summarise(results: list[BatchResult]) -> dict[str, int]:
@@ -470,3 +484,82 @@ def summarise(results: list[BatchResult]) -> dict[str, int]:
         for field in ("rows_in", "rows_loaded", "rows_quarantined", "rows_duplicate"):
             summary[field] = summary.get(field, 0) + getattr(r, field)
     return summary
+
+
+class ReplayRefused(ValueError):
+    """The batch cannot be replayed (unknown, or rejected whole: a corrected file must be dropped)."""
+
+
+def replay_batch(
+    wh: Warehouse,
+    settings: Settings,
+    batch_id: str,
+    key: bytes | None = None,
+    *,
+    run_id: str | None = None,
+    today: date | None = None,
+) -> BatchResult:
+    """Re-validate a batch's landed file after a fix (an alias in the mappings file, the reference data) and
+    load its quarantined rows that now pass; rows already loaded are never loaded twice, rows that still
+    fail stay quarantined. The replay is recorded in `audit.replay` and the manifest (`replay_count`)."""
+    wh.migrate()
+    with wh.session() as conn:
+        batch = conn.execute(text("SELECT * FROM landing.batch WHERE batch_id = :b"), {"b": batch_id}).mappings()
+        batch = next(iter(batch), None)
+        if batch is None:
+            raise ReplayRefused(f"no batch {batch_id} in landing.batch")
+        if batch["status"] != "loaded":
+            raise ReplayRefused(f"batch {batch_id} ({batch['file_name']}) was {batch['status']}: drop a corrected file")
+        quarantined = {
+            int(b)
+            for b in conn.execute(
+                text(
+                    "SELECT DISTINCT baris FROM audit.quarantine WHERE batch_id = :b AND tingkat = 'critical'"
+                    " AND dilepas_pada IS NULL"
+                ),
+                {"b": batch_id},
+            ).scalars()
+        }
+        if batch["contract"] == CASE_REPORT_CONTRACT:
+            if key is None:
+                raise ReplayRefused("replaying case reports needs the pseudonymisation key")
+            spec = _case_spec(wh, settings, key, today)
+        else:
+            spec = _release_spec(wh, settings)
+        result = BatchResult(batch_id, batch["file_name"], batch["contract"], batch["kode_kantor"], "loaded")
+        item = _Pending(result, [], Path(batch["landed_path"]), batch["received_at"])
+        frame = spec.read(item).assign(batch_id=batch_id)
+        raw, _ = _dedupe(frame, spec.content_columns)
+        prepared = spec.prepare(raw)
+        outcome = _explain_instansi(
+            run_suite(spec.suite, spec.rules, spec.for_validation(prepared), settings.gx_dir, [batch_id]), prepared
+        )
+        failures = outcome.failures
+        still_bad = set(failures.loc[failures["tingkat"] == "critical", "baris"].astype(int))
+        released = sorted(quarantined - still_bad)
+        now = datetime.now(UTC)
+        with wh.transaction(conn):
+            spec.insert(conn, prepared[prepared[ROW_COLUMN].isin(released)], item)
+            if released:
+                conn.execute(
+                    text("UPDATE audit.quarantine SET dilepas_pada = :t WHERE batch_id = :b AND baris = :r"),
+                    [{"t": now, "b": batch_id, "r": r} for r in released],
+                )
+            conn.execute(
+                text(
+                    "UPDATE landing.batch SET rows_loaded = rows_loaded + :n, rows_quarantined = rows_quarantined - :n,"
+                    " replay_count = COALESCE(replay_count, 0) + 1, last_replay_at = :t WHERE batch_id = :b"
+                ),
+                {"n": len(released), "t": now, "b": batch_id},
+            )
+            conn.execute(
+                text("INSERT INTO audit.replay VALUES (:b, :r, :n, :q, :t)"),
+                {"b": batch_id, "r": run_id, "n": len(released), "q": len(quarantined) - len(released), "t": now},
+            )
+    result.rows_in = int(batch["rows_in"])
+    result.rows_loaded = int(batch["rows_loaded"]) + len(released)
+    result.rows_quarantined = int(batch["rows_quarantined"]) - len(released)
+    result.rows_duplicate = int(batch["rows_duplicate"])
+    log.info("replayed %s: %d row(s) released from quarantine, %d still quarantined", batch_id, len(released),
+             result.rows_quarantined)  # fmt: skip
+    return result

@@ -204,3 +204,44 @@ def test_a_release_without_a_valid_as_of_date_or_publisher_is_rejected_whole(war
     with warehouse.read() as conn:
         structural = conn.execute(text("SELECT expectation, success FROM audit.validation_result")).all()
     assert [tuple(r) for r in structural] == [("batch_readable", False)]
+
+
+def test_replay_after_an_alias_is_added_loads_the_quarantined_row_exactly_once(
+    warehouse, settings, tmp_path, monkeypatch
+):
+    from dataclasses import replace
+
+    from include.netralitas.build import build_warehouse
+    from include.netralitas.ingest import ReplayRefused, replay_batch
+
+    ambiguous = "82.04,9/PL,2024-11-01,PILKADA-2024,Pemda Bima,,,pelaksana,lainnya,diproses"
+    broken = "82.04,10/PL,2024-11-01,PILKADA-2024,Pemda Bima,,,staf ahli,lainnya,diproses"
+    drop(settings, "82.04_r.csv", [GOOD.format(n=1), ambiguous, broken])
+    [first] = ingest_case_reports(warehouse, settings, hmac_key(settings))
+    assert (first.rows_loaded, first.rows_quarantined) == (1, 2)
+
+    aliases = tmp_path / "aliases.csv"
+    aliases.write_text("alias,instansi_kode,catatan\nPemda Bima,52.06,dipastikan dengan Bawaslu Bima 2024-11-28\n")
+    fixed = replace(settings, aliases_file=aliases)
+    replayed = replay_batch(warehouse, fixed, first.batch_id, hmac_key(settings), run_id="replay-1")
+    assert (replayed.rows_loaded, replayed.rows_quarantined) == (2, 1)  # the 'staf ahli' row still fails
+    again = replay_batch(warehouse, fixed, first.batch_id, hmac_key(settings), run_id="replay-2")
+    assert (again.rows_loaded, again.rows_quarantined) == (2, 1)
+
+    build_warehouse(warehouse)
+    with warehouse.read() as conn:
+        [batch] = conn.execute(text("SELECT * FROM landing.batch")).mappings().all()
+        current = conn.execute(text("SELECT nomor_kasus, instansi_kode FROM core.case_current ORDER BY 1")).all()
+        released = conn.execute(text("SELECT baris FROM audit.quarantine WHERE dilepas_pada IS NOT NULL")).all()
+        replays = conn.execute(text("SELECT run_id, rows_loaded FROM audit.replay ORDER BY replayed_at")).all()
+    assert (batch["rows_loaded"], batch["rows_quarantined"], batch["replay_count"]) == (2, 1, 2)
+    assert batch["rows_in"] == batch["rows_loaded"] + batch["rows_quarantined"] + batch["rows_duplicate"]
+    assert [tuple(r) for r in current] == [("1/PL", "82.04"), ("9/PL", "52.06")]
+    assert [tuple(r) for r in released] == [(2,)]
+    assert [tuple(r) for r in replays] == [("replay-1", 1), ("replay-2", 0)]
+
+    settings.case_report_drop.mkdir(exist_ok=True)
+    (settings.case_report_drop / "82.04_bad.csv").write_text("kode_kantor\n82.04\n")
+    [rejected] = ingest_case_reports(warehouse, settings, hmac_key(settings))
+    with pytest.raises(ReplayRefused, match="drop a corrected file"):
+        replay_batch(warehouse, settings, rejected.batch_id, hmac_key(settings))
