@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -245,3 +246,39 @@ def test_replay_after_an_alias_is_added_loads_the_quarantined_row_exactly_once(
     [rejected] = ingest_case_reports(warehouse, settings, hmac_key(settings))
     with pytest.raises(ReplayRefused, match="drop a corrected file"):
         replay_batch(warehouse, settings, rejected.batch_id, hmac_key(settings))
+
+
+def _xlsx(path, lines: list[str]) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Laporan Bawaslu"])
+    book.active.append([])
+    for line in lines:
+        book.active.append(line.split(","))
+    book.save(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "writer"),
+    [
+        ("82.04_utf8.csv", lambda p, t: p.write_bytes(t.encode("utf-8"))),
+        ("82.04_bom.csv", lambda p, t: p.write_bytes(t.encode("utf-8-sig"))),
+        ("82.04_1252.csv", lambda p, t: p.write_bytes(t.replace(",", ";").encode("cp1252"))),
+        ("82.04_utf16.txt", lambda p, t: p.write_bytes(t.replace(",", "\t").encode("utf-16"))),
+        ("82.04_dmy.csv", lambda p, t: p.write_text(re.sub(r"2024-11-(\d\d)", r"\1/11/2024", t))),
+        ("82.04_x.xlsx", lambda p, t: _xlsx(p, t.splitlines())),
+    ],
+)  # fmt: skip
+def test_every_file_variant_loads_its_rows(warehouse, settings, name, writer):
+    second = GOOD.format(n=2).replace("2024-11-01", "2024-11-02").replace("Ani Lestari", "Sití Rahmawati")
+    settings.case_report_drop.mkdir(parents=True)
+    writer(settings.case_report_drop / name, "\n".join([HEADER, GOOD.format(n=1), second]) + "\n")
+    [result] = ingest_case_reports(warehouse, settings, hmac_key(settings))
+    assert (result.status, result.rows_in, result.rows_loaded, result.kode_kantor) == ("loaded", 2, 2, "82.04")
+    with warehouse.read() as conn:
+        staged = conn.execute(
+            text("SELECT nomor_kasus, tanggal_temuan, nip_hash FROM staging.case_report ORDER BY 1")
+        ).all()
+    assert [(r[0], str(r[1])) for r in staged] == [("1/PL", "2024-11-01"), ("2/PL", "2024-11-02")]
+    assert staged[0][2] == staged[1][2]  # the same 18-digit NIP, intact, gives the same pseudonym
