@@ -1,12 +1,17 @@
 """
 ### ingest_case_reports
 
-Lands every case-report file that regional offices dropped in `$NETRALITAS_DROP_DIR/case-reports/`
+First pulls the offices that report through an API (`pull_office_apis`: those listed in
+`$NETRALITAS_OFFICE_ENDPOINTS`, bearer tokens from the Airflow connection `netralitas_office_api` or the
+office's own; incremental from each office's watermark; an office that fails is recorded in
+`landing.api_pull` and retried next run, the others load). Then lands every case-report file that regional
+offices dropped (or the pull wrote) in `$NETRALITAS_DROP_DIR/case-reports/`
 (contract `case-report/v1`, product.md §3.1), validates all new batches with the Great Expectations suite
 `case_report_v1`, pseudonymises NIP and names (HMAC) and stages the good rows; bad rows go to
 `audit.quarantine` with their reason. One bad file never fails the others.
 
-* **Inputs:** CSV (UTF-8, BOM or Windows-1252; `,` or `;`; ISO or `DD/MM/YYYY` dates) and JSON files.
+* **Inputs:** office APIs; CSV (UTF-8, BOM, UTF-16 or Windows-1252; `,` or `;`; ISO or `DD/MM/YYYY`
+  dates), XLSX and JSON files.
 * **Outputs:** `landing.batch` (manifest), `staging.case_report`, `audit.quarantine`,
   `audit.validation_result`; updates the Asset that triggers `build_warehouse`.
 * **Owner:** netralitas-data.
@@ -39,6 +44,35 @@ WIB = "Asia/Jakarta"
     doc_md=__doc__,
 )
 def ingest_case_reports():
+    @task
+    def pull_office_apis(run_id: str | None = None) -> dict[str, int]:
+        """Offices listed in NETRALITAS_OFFICE_ENDPOINTS: new rows since their watermark, as batch files."""
+        from airflow.sdk import BaseHook
+
+        from include.netralitas.api_client import OfficeApiClient
+        from include.netralitas.catalogue import load_catalogue
+        from include.netralitas.office_pull import load_endpoints, pull_offices
+        from include.netralitas.settings import get_settings
+        from include.netralitas.warehouse import Warehouse
+
+        settings = get_settings()
+        endpoints = load_endpoints(settings.office_endpoints, set(load_catalogue().regions))
+        if not endpoints:
+            return {"offices": 0}
+
+        def client_for(endpoint) -> OfficeApiClient:
+            conn = BaseHook.get_connection(endpoint.conn_id)
+            port = f":{conn.port}" if conn.port else ""
+            base_url = endpoint.base_url or f"{conn.schema or 'https'}://{conn.host}{port}"
+            timeout = float(conn.extra_dejson.get("timeout", 30))
+            return OfficeApiClient(base_url, conn.password or "", timeout=timeout)
+
+        results = pull_offices(Warehouse(settings.warehouse_url), settings, endpoints, client_for, run_id=run_id)
+        counts = {"offices": len(results)}
+        for result in results:
+            counts[result.status] = counts.get(result.status, 0) + 1
+        return counts
+
     @task(outlets=[Asset(uri=assets.STAGING_CASE_REPORTS, name="staging_case_report")])
     def ingest(run_id: str | None = None) -> dict[str, int]:
         from airflow.sdk import Variable
@@ -53,7 +87,7 @@ def ingest_case_reports():
         results = run(Warehouse(settings.warehouse_url), settings, key, run_id=run_id)
         return summarise(results)
 
-    ingest()
+    pull_office_apis() >> ingest()
 
 
 ingest_case_reports()

@@ -3,15 +3,20 @@
     python tools/chain.py --week 2024-W48 [--demo] [--force-reason TEXT]
 
 Order: ingest_case_reports -> ingest_national_releases -> build_warehouse -> publish_weekly_ranking.
-`--demo` first writes the bundled sample data into the drop folder and creates a local pseudonymisation
-key when none exists. `make demo` and `make run` call this with their Airflow home under `var/`.
+`--demo` first writes the bundled sample data into the drop folder, serves the API offices' share of it from
+a sample office API on loopback (stopped afterwards) and creates a local pseudonymisation key when none
+exists. `make demo` and `make run` call this with their Airflow home under `var/`.
 Exits non-zero when a DAG run does not succeed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import secrets
 import sys
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
@@ -48,6 +53,37 @@ def run_chain(week: IsoWeek, *, force_reason: str | None = None, dag_folder: Pat
     return outcome
 
 
+@contextmanager
+def demo_data(settings):
+    """Drop the sample files and serve the API offices' rows on loopback, with the connection and the
+    endpoints file that the ingestion DAG reads; the server stops afterwards."""
+    from include.netralitas.generator import generate_sample
+    from include.netralitas.office_api import SampleOfficeApi
+
+    api_rows: dict[str, list[dict[str, str]]] = {}
+    summary = generate_sample(settings.drop_dir, api_rows=api_rows)
+    token = secrets.token_urlsafe(24)
+    server = SampleOfficeApi(api_rows, token=token)
+    port = int(server.start().rsplit(":", 1)[1])
+    endpoints = settings.var_dir / "sample-api" / "endpoints.csv"
+    endpoints.parent.mkdir(parents=True, exist_ok=True)
+    endpoints.write_text("kode_kantor,base_url,conn_id\n" + "".join(f"{k},,\n" for k in sorted(api_rows)))
+    connection = {"conn_type": "http", "host": "127.0.0.1", "port": port, "schema": "http", "password": token}
+    saved = {k: os.environ.get(k) for k in ("AIRFLOW_CONN_NETRALITAS_OFFICE_API", "NETRALITAS_OFFICE_ENDPOINTS")}
+    os.environ["AIRFLOW_CONN_NETRALITAS_OFFICE_API"] = json.dumps(connection)
+    os.environ["NETRALITAS_OFFICE_ENDPOINTS"] = str(endpoints)
+    print(f"sample office API for {len(api_rows)} offices on http://127.0.0.1:{port}")
+    try:
+        yield summary
+    finally:
+        server.stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--week", required=True, help="ISO week YYYY-Www, e.g. 2024-W48")
@@ -62,12 +98,12 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = get_settings()
     if args.demo:
-        from include.netralitas.generator import generate_sample
-
-        summary = generate_sample(settings.drop_dir)
         hmac_key(settings, create=True)
-        print(f"sample data: {summary.case_files} case-report files ({summary.case_rows} rows) for all offices")
-    outcome = run_chain(week, force_reason=args.force_reason)
+        with demo_data(settings) as summary:
+            print(f"sample data: {summary.case_files} case reports ({summary.case_rows} rows) for all offices")
+            outcome = run_chain(week, force_reason=args.force_reason)
+    else:
+        outcome = run_chain(week, force_reason=args.force_reason)
     folder = settings.publish_dir / str(week)
     lines = [f"{dag_id}: {state}" for dag_id, state in outcome.items()]
     lines += [

@@ -16,7 +16,7 @@ import os
 import random
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from include.netralitas.catalogue import JENIS_PUSAT, load_catalogue
@@ -163,8 +163,18 @@ def _touch(path: Path, moment: datetime) -> None:
     os.utime(path, (stamp, stamp))
 
 
-def generate_sample(drop_dir: Path, *, seed: int = 2024, total_cases: int = 3000) -> SampleSummary:
-    """Write case reports for all 552 offices and one national release into `drop_dir`."""
+def generate_sample(
+    drop_dir: Path,
+    *,
+    seed: int = 2024,
+    total_cases: int = 3000,
+    api_rows: dict[str, list[dict[str, str]]] | None = None,
+) -> SampleSummary:
+    """Write case reports for all 552 offices and one national release into `drop_dir`.
+
+    With `api_rows`, about one office in ten reports through its API instead: its rows (stamped with
+    `diterima_pada`) go into that dict, for `office_api.SampleOfficeApi` to serve; the data is the same.
+    """
     rng = random.Random(seed)
     cat = load_catalogue()
     case_dir = drop_dir / "case-reports"
@@ -206,9 +216,17 @@ def generate_sample(drop_dir: Path, *, seed: int = 2024, total_cases: int = 3000
                 }
             )
         _inject_realistic_errors(rng, rows)
-        style = rng.choices(["plain", "excel-1252", "excel-bom", "json"], weights=[6, 2, 1, 1])[0]
+        style = rng.choices(["plain", "excel-1252", "excel-bom", "json", "api"], weights=[6, 2, 1, 1, 1])[0]
         reported = datetime.combine(date(2024, 11, 25), time(9, 0), tzinfo=WIB)
         name = f"{kode}_{reported:%Y%m%d}"
+        if style == "api" and (api_rows is None or not rows):
+            style = "json"
+        if style == "api":
+            received = reported.astimezone(UTC).isoformat()
+            api_rows[kode] = [{**row, "diterima_pada": received} for row in rows]
+            files += 1
+            rows_written += len(rows)
+            continue  # an API office's status updates arrive with its next pull, not in this sample
         if style == "json":
             path = case_dir / f"{name}.json"
             path.write_text(json.dumps({"rows": rows}, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -242,7 +242,7 @@ def _apply(
                 wh,
                 conn,
                 item,
-                "file",
+                "api" if "_api_" in item.result.file_name else "file",
                 run_id,
                 failures[failures["batch_id"] == r.batch_id],
                 outcome.results[outcome.results["batch_id"] == r.batch_id],

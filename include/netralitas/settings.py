@@ -29,6 +29,7 @@ class Settings:
     hmac_key_file: Path
     aliases_file: Path | None
     gx_dir: Path
+    office_endpoints: Path | None
 
     @property
     def case_report_drop(self) -> Path:
@@ -43,6 +44,7 @@ def get_settings() -> Settings:
     var_dir = _path("NETRALITAS_VAR_DIR", PROJECT_ROOT / "var")
     warehouse_url = os.environ.get("NETRALITAS_WAREHOUSE_URL") or f"duckdb:///{var_dir / 'warehouse.duckdb'}"
     aliases = os.environ.get("NETRALITAS_ALIASES_FILE")
+    endpoints = os.environ.get("NETRALITAS_OFFICE_ENDPOINTS")
     return Settings(
         var_dir=var_dir,
         drop_dir=_path("NETRALITAS_DROP_DIR", var_dir / "drop"),
@@ -52,6 +54,7 @@ def get_settings() -> Settings:
         hmac_key_file=_path("NETRALITAS_HMAC_KEY_FILE", var_dir / "secrets" / "hmac.key"),
         aliases_file=Path(aliases).expanduser().resolve() if aliases else None,
         gx_dir=_path("NETRALITAS_GX_DIR", var_dir / "gx"),
+        office_endpoints=Path(endpoints).expanduser().resolve() if endpoints else None,
     )
 
 

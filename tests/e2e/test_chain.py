@@ -11,7 +11,7 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from include.netralitas.generator import DEMO_WEEK, generate_sample
+from include.netralitas.generator import DEMO_WEEK
 from include.netralitas.publish import RANKING_COLUMNS
 from include.netralitas.readers import read_case_report
 from include.netralitas.validation import data_docs_index
@@ -20,7 +20,7 @@ from include.netralitas.weeks import IsoWeek
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
-from chain import run_chain  # noqa: E402
+from chain import demo_data, run_chain  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 COUNTED = (
@@ -44,9 +44,9 @@ def counts(wh: Warehouse) -> dict[str, int]:
 
 def test_chain_publishes_the_ranking_and_a_rerun_changes_nothing(airflow_db, settings):
     week = IsoWeek.parse(DEMO_WEEK)
-    sample = generate_sample(settings.drop_dir)
-    raw = [read_case_report(p) for p in sorted(settings.case_report_drop.iterdir())]
-    outcome = run_chain(week)
+    with demo_data(settings) as sample:  # sample files, and a sample office API for a tenth of the offices
+        raw = [read_case_report(p) for p in sorted(settings.case_report_drop.iterdir())]
+        outcome = run_chain(week)
     assert set(outcome.values()) == {"success"}
 
     ranking_csv = settings.publish_dir / DEMO_WEEK / "ranking.csv"
@@ -67,13 +67,17 @@ def test_chain_publishes_the_ranking_and_a_rerun_changes_nothing(airflow_db, set
     assert accounting[0] == accounting[1] == sample.case_rows + 15  # 15 rows of the national release
     assert offices == 552
     assert first["landing.batch"] == sample.case_files + sample.release_files
+    with wh.read() as conn:
+        api = conn.execute(text("SELECT COUNT(*), MIN(status) FROM landing.api_pull")).one()
+    assert api[0] > 10
+    assert api[1] == "ok"
     assert not any(settings.case_report_drop.iterdir())  # every file left the drop folder once landed
 
     _assert_validation_evidence(wh, settings, raw)
 
     before = ranking_csv.read_bytes()
-    generate_sample(settings.drop_dir)  # the same files dropped again
-    run_chain(week)
+    with demo_data(settings):  # the same files dropped again, the same API rows served again
+        run_chain(week)
     assert ranking_csv.read_bytes() == before
     assert counts(wh) == first  # no duplicate rows anywhere
 
