@@ -282,3 +282,29 @@ def test_every_file_variant_loads_its_rows(warehouse, settings, name, writer):
         ).all()
     assert [(r[0], str(r[1])) for r in staged] == [("1/PL", "2024-11-01"), ("2/PL", "2024-11-02")]
     assert staged[0][2] == staged[1][2]  # the same 18-digit NIP, intact, gives the same pseudonym
+
+
+def test_an_html_release_page_with_two_tables_loads_its_rows_and_lands_owner_only(warehouse, settings):
+    import stat
+
+    folder = settings.national_release_drop
+    folder.mkdir(parents=True)
+    (folder / "kasn.html").write_text(
+        "<html><body><table><tr><th>Menu</th></tr><tr><td>Beranda</td></tr></table>"
+        "<table><tr><th>Peringkat</th><th>Instansi</th><th>Jumlah</th></tr>"
+        "<tr><td>1</td><td>Kementerian Agama</td><td>21</td></tr>"
+        "<tr><td>2</td><td>Pemkab Halmahera Selatan</td><td>9</td></tr></table></body></html>"
+    )
+    (folder / "kasn.meta.json").write_text(
+        '{"penerbit": "KASN", "judul": "Rilis KASN", "tanggal_data": "2024-11-10", "pemilihan": "PILKADA-2024"}'
+    )
+    [result] = ingest_national_releases(warehouse, settings)
+    assert (result.rows_in, result.rows_loaded) == (2, 2)
+    with warehouse.read() as conn:
+        staged = conn.execute(text("SELECT instansi_kode, jumlah FROM staging.national_release_row ORDER BY 2")).all()
+        landed = conn.execute(text("SELECT landed_path FROM landing.batch")).scalar_one()
+    assert [tuple(r) for r in staged] == [("82.04", 9), ("KEMENAG", 21)]
+    mode = stat.S_IMODE(__import__("os").stat(landed).st_mode)
+    assert mode & 0o077 == 0  # owner-only: nobody else reads the raw files
+    assert stat.S_IMODE(__import__("os").stat(settings.landing_dir).st_mode) == 0o700
+    assert not any(folder.iterdir())
