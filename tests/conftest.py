@@ -111,3 +111,16 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("DAG parse time per file")
         for name, seconds in sorted(PARSE_TIMES.items()):
             terminalreporter.write_line(f"{name}: {seconds:.3f} s")
+
+
+def pytest_unconfigure(config):
+    """Silence only what the interpreter prints after pytest has finished: DuckDB's nanobind bindings report
+    their module objects as "leaked" at shutdown once Great Expectations has run in the same process (a
+    third-party teardown message, no leak of ours), which would bury pytest's closing summary line."""
+    import sys
+
+    def silence_teardown() -> None:  # runs at interpreter exit, after pytest has restored the real stderr
+        sys.stderr.flush()
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+
+    atexit.register(silence_teardown)
