@@ -20,7 +20,7 @@ export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export GX_ANALYTICS_ENABLED := False
 export NO_COLOR := 1
 
-.PHONY: help install demo run test lint fmt lock check-lock bench airflow-db clean
+.PHONY: help install demo run test lint fmt lock check-lock bench bench-embedded airflow-db clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -68,7 +68,11 @@ check-lock: $(STAMP) ## fail when requirements.lock drifts from requirements.in
 lock: $(STAMP) ## recompile requirements.lock from requirements.in (needs the package index)
 	$(PY) tools/lock.py compile
 
-bench: $(STAMP) ## embedded-database benchmark (DuckDB vs SQLite, 1,000,000 case rows)
+ROWS ?= 1000000
+bench: $(STAMP) ## every stage at scale on DuckDB and PostgreSQL (ROWS=1000000); JSON in var/bench/
+	@$(PY) tools/bench.py --rows $(ROWS) 2>$(VAR)/bench-stderr.log || { tail -30 $(VAR)/bench-stderr.log; exit 1; }
+
+bench-embedded: $(STAMP) ## the DuckDB-vs-SQLite measurement of docs/decisions/0001 (1,000,000 case rows)
 	$(PY) tools/bench_embedded.py --rows 1000000
 
 clean: ## remove var/ (warehouse, landing zone, publications, Airflow home); keeps .venv

@@ -1,0 +1,342 @@
+"""`make bench`: every stage of the pipeline timed at scale, on DuckDB and PostgreSQL, against what the
+machine can do (docs/performance.md).
+
+    python tools/bench.py --rows 1000000 [--pg postgresql://postgres@127.0.0.1:5432/test]
+
+Synthetic case reports (seeded) for all 552 offices are written as CSV files. Stages:
+  parse      read_case_report over every file (text columns)                      [database-independent]
+  validate   the GX suite case_report_v1 on all rows, against the same checks as plain pandas masks
+  load       Warehouse.bulk_insert into staging.case_report, against the raw bulk load of the same rows
+             (PostgreSQL COPY into an unindexed table; DuckDB's native CSV reader into a table)
+  merge      build_warehouse (history, newest report per case, post-load checks) and the ranking query
+  publish    publish_week
+  chain      the whole ingestion + build + publication from the drop folder, then a no-change re-run
+Also the parse time of each DAG file and the peak RSS of the process during each stage. Prints a table
+and writes var/bench/bench-<rows>.json. Not part of `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from include.netralitas.build import build_warehouse  # noqa: E402
+from include.netralitas.catalogue import load_catalogue  # noqa: E402
+from include.netralitas.contracts import CASE_COLUMNS, JABATAN, JENIS_PELANGGARAN, PEMILIHAN, STATUS  # noqa: E402
+from include.netralitas.ingest import STAGING_CASE_COLUMNS, _prepare_cases, ingest_case_reports  # noqa: E402
+from include.netralitas.publish import compute_ranking, publish_week  # noqa: E402
+from include.netralitas.readers import read_case_report  # noqa: E402
+from include.netralitas.settings import get_settings  # noqa: E402
+from include.netralitas.validation import case_report_rules, run_suite  # noqa: E402
+from include.netralitas.warehouse import Warehouse  # noqa: E402
+from include.netralitas.weeks import IsoWeek  # noqa: E402
+
+KEY = b"bench-key"
+WEEK = IsoWeek.parse("2024-W48")
+
+
+class Peak:
+    """Samples this process's RSS every 20 ms while a stage runs; `mb` is the peak."""
+
+    def __init__(self) -> None:
+        self.process = psutil.Process()
+        self.mb = 0.0
+        self._stop = threading.Event()
+
+    def __enter__(self) -> Peak:
+        self.mb = self.process.memory_info().rss / 2**20
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.mb = max(self.mb, self.process.memory_info().rss / 2**20)
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.mb = max(self.mb, self.process.memory_info().rss / 2**20)
+
+
+def measure(results: dict, name: str, fn, rows: int | None = None):
+    with Peak() as peak:
+        start = time.perf_counter()
+        value = fn()
+        seconds = time.perf_counter() - start
+    results[name] = {"s": round(seconds, 3), "peak_rss_mb": round(peak.mb, 1)}
+    if rows:
+        results[name]["rows_per_s"] = round(rows / seconds)
+    print(f"  {name:<28} {seconds:8.2f} s  peak RSS {peak.mb:7.0f} MB", flush=True)
+    return value
+
+
+def write_case_files(folder: Path, n: int, seed: int = 11) -> int:
+    """n synthetic contract rows over all 552 offices, one CSV per office, every value as offices write it."""
+    rng = np.random.default_rng(seed)
+    cat = load_catalogue()
+    offices = np.array(sorted(cat.regions))
+    names = np.array([cat.instansi[k].nama for k in sorted(cat.instansi)])
+    frame = pd.DataFrame(
+        {
+            "kode_kantor": offices[rng.integers(0, len(offices), n)],
+            "nomor_kasus": np.char.add(np.arange(n).astype(str), "/PL"),
+            "tanggal_temuan": (pd.Timestamp("2018-02-01") + pd.to_timedelta(rng.integers(0, 2400, n), unit="D"))
+            .strftime("%Y-%m-%d"),
+            "pemilihan": np.array(PEMILIHAN)[rng.integers(0, len(PEMILIHAN), n)],
+            "instansi": names[rng.integers(0, len(names), n)],
+            "nip": np.char.add("1990010120150310", rng.integers(10, 99, n).astype(str)),
+            "nama_terlapor": np.char.add("Nama ", rng.integers(0, 10**6, n).astype(str)),
+            "jabatan": np.array(JABATAN)[rng.integers(0, len(JABATAN), n)],
+            "jenis_pelanggaran": np.array(JENIS_PELANGGARAN)[rng.integers(0, len(JENIS_PELANGGARAN), n)],
+            "status": np.array(STATUS)[rng.integers(0, len(STATUS), n)],
+        }
+    )[list(CASE_COLUMNS)]  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    for kode, group in frame.groupby("kode_kantor"):
+        group.to_csv(folder / f"{kode}_bench.csv", index=False)
+    return len(frame)
+
+
+def pandas_checks(frame: pd.DataFrame, regions: set[str], today: date) -> int:
+    """The suite's checks as vectorised pandas masks: the number of failing rows."""
+    bad = ~frame["kode_kantor"].isin(regions)
+    bad |= frame["nomor_kasus"].isna()
+    bad |= frame["tanggal_temuan"].isna()
+    bad |= (frame["tanggal_temuan"] < pd.Timestamp("2015-01-01")) | (frame["tanggal_temuan"] > pd.Timestamp(today))
+    bad |= ~frame["pemilihan"].isin(PEMILIHAN)
+    bad |= frame["instansi_kode"].isna()
+    bad |= frame["nip_bentuk"].notna() & ~frame["nip_bentuk"].astype("string").str.fullmatch(r"9{18}").fillna(False)
+    bad |= ~frame["jabatan"].isin(JABATAN) | ~frame["jenis_pelanggaran"].isin(JENIS_PELANGGARAN)
+    bad |= ~frame["status"].isin(STATUS)
+    bad |= frame.duplicated(["batch_id", "kode_kantor", "nomor_kasus"], keep=False)
+    return int(bad.sum())
+
+
+def raw_bulk_load(wh: Warehouse, staged: pd.DataFrame, folder: Path) -> None:
+    """The reference: the database's own fastest load of the same rows into an unindexed table."""
+    from sqlalchemy import text
+
+    columns = ", ".join(STAGING_CASE_COLUMNS)
+    with wh.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS staging.bench_raw"))
+        conn.execute(text("CREATE TABLE staging.bench_raw AS SELECT * FROM staging.case_report WHERE 1 = 0"))
+    if wh.dialect == "postgresql":
+        buffer = io.StringIO()
+        staged.to_csv(buffer, index=False, header=False)
+        payload = buffer.getvalue()
+
+        def load() -> None:
+            with wh.begin() as conn:
+                raw = conn.connection.dbapi_connection
+                with (
+                    raw.cursor() as cursor,
+                    cursor.copy(f"COPY staging.bench_raw ({columns}) FROM STDIN (FORMAT csv)") as copy,
+                ):
+                    copy.write(payload)
+    else:
+        path = folder / "raw.csv"
+        staged.to_csv(path, index=False)
+
+        def load() -> None:
+            with wh.begin() as conn:
+                conn.exec_driver_sql(f"INSERT INTO staging.bench_raw SELECT * FROM read_csv('{path}', header = true)")
+
+    return load
+
+
+def bench_database(label: str, url: str, files: Path, prepared: pd.DataFrame, n: int, folder: Path) -> dict:
+    from sqlalchemy import text
+
+    print(f"{label}:", flush=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    results: dict = {}
+    wh = Warehouse(url)
+    build_warehouse(wh)
+    staged = prepared.assign(tanggal_temuan=prepared["tanggal"], instansi_asli=prepared["instansi"])[
+        STAGING_CASE_COLUMNS
+    ]
+    batches = sorted(staged["batch_id"].unique())
+    with wh.begin() as conn:  # the manifest rows the staged rows belong to
+        conn.execute(
+            text(
+                "INSERT INTO landing.batch (batch_id, contract, source, file_name, landed_path, received_at,"
+                " ingested_at, rows_in, rows_loaded, rows_quarantined, rows_duplicate, status) VALUES"
+                " (:b, 'case-report/v1', 'file', :b, '-', :t, :t, 0, 0, 0, 0, 'loaded')"
+            ),
+            [{"b": b, "t": datetime(2024, 11, 25, tzinfo=UTC)} for b in batches],
+        )
+
+    def load() -> None:
+        with wh.begin() as conn:
+            wh.bulk_insert(conn, "staging.case_report", staged)
+
+    measure(results, "load (project path)", load, n)
+    measure(results, "load (raw bulk load)", raw_bulk_load(wh, staged, folder), n)
+    measure(results, "merge (build_warehouse)", lambda: build_warehouse(wh), n)
+
+    def rank() -> int:
+        with wh.session() as conn:
+            return len(compute_ranking(wh, conn, WEEK))
+
+    measure(results, "rank (ranking query)", rank)
+    measure(results, "publish (publish_week)", lambda: publish_week(wh, folder / "publish", WEEK))
+    wh.engine.dispose()
+
+    # The whole chain from the drop folder into a fresh warehouse, then the same files again.
+    chain_url = fresh_database(url.rsplit("/", 1)[0] + "/test" if url.startswith("postgresql") else url,
+                               folder / "chain.duckdb")  # fmt: skip
+    settings = replace(
+        get_settings(), drop_dir=folder / "drop", landing_dir=folder / "landing", publish_dir=folder / "publish2",
+        gx_dir=folder / "gx", warehouse_url=chain_url,
+    )  # fmt: skip
+    chain_wh = Warehouse(chain_url)
+
+    def chain() -> None:
+        shutil.copytree(files, settings.case_report_drop, dirs_exist_ok=True)
+        ingest_case_reports(chain_wh, settings, KEY)
+        build_warehouse(chain_wh)
+        publish_week(chain_wh, settings.publish_dir, WEEK)
+
+    measure(results, "chain (first run)", chain, n)
+    measure(results, "chain (no-change re-run)", chain)
+    chain_wh.engine.dispose()
+    return results
+
+
+CREATED: list[tuple[str, str]] = []  # (server URL, database) made by this run, dropped at the end
+
+
+def _admin(url: str):
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    return create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
+
+
+def fresh_database(url: str, duckdb_path: Path) -> str:
+    if url.startswith("duckdb"):
+        return f"duckdb:///{duckdb_path}"
+    from sqlalchemy import text
+
+    name = f"netralitas_bench_{uuid.uuid4().hex[:8]}"
+    with _admin(url).connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    CREATED.append((url, name))
+    return url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_created() -> None:
+    from sqlalchemy import text
+
+    for url, name in CREATED:
+        with _admin(url).connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def dag_parse_times() -> dict[str, float]:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    return {Path(s.file).name: round(s.duration.total_seconds(), 3) for s in bag.dagbag_stats}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--pg", default=os.environ.get("NETRALITAS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    )
+    args = parser.parse_args()
+    out_dir = ROOT / "var" / "bench"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report: dict = {
+        "rows": args.rows,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)},
+    }
+    with tempfile.TemporaryDirectory(prefix="netralitas-bench-") as tmp:
+        folder = Path(tmp)
+        files = folder / "files"
+        n = write_case_files(files, args.rows)
+        print(f"{n:,} case rows in {len(list(files.iterdir()))} office files", flush=True)
+        common: dict = {}
+        paths = sorted(files.iterdir())
+        frame = measure(
+            common, "parse (read_case_report)",
+            lambda: pd.concat([read_case_report(p).assign(batch_id=p.stem) for p in paths], ignore_index=True), n,
+        )  # fmt: skip
+        catalogue = load_catalogue()
+        prepared = measure(common, "prepare (resolve, HMAC)", lambda: _prepare_cases(frame, catalogue, KEY), n)
+        rules = case_report_rules(catalogue.regions, date.today())
+        for_gx = prepared.drop(columns=["nip_hash", "nama_hash", "tanggal"])
+        measure(common, "validate (GX suite)", lambda: run_suite("case_report_v1", rules, for_gx), n)
+        measure(
+            common, "validate (plain pandas)", lambda: pandas_checks(for_gx, set(catalogue.regions), date.today()), n
+        )
+        report["common"] = common
+        report["duckdb"] = bench_database(
+            "DuckDB", f"duckdb:///{folder / 'bench.duckdb'}", files, prepared, n, folder / "d"
+        )
+        try:
+            pg_url = fresh_database(args.pg, folder)
+        except Exception as exc:  # no server: report it, do not fail the DuckDB figures
+            print(f"PostgreSQL skipped: {exc}")
+        else:
+            try:
+                report["postgresql"] = bench_database("PostgreSQL", pg_url, files, prepared, n, folder / "p")
+            finally:
+                drop_created()
+    report["dag_parse_s"] = dag_parse_times()
+    report["ratios"] = ratios(report)
+    print("\nratios (target):")
+    for key, value in report["ratios"].items():
+        print(f"  {key:<48} {value}")
+    path = out_dir / f"bench-{args.rows}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwritten: {path}")
+    return 0
+
+
+def ratios(report: dict) -> dict[str, str]:
+    common = report["common"]
+    gx_ratio = common["validate (GX suite)"]["s"] / common["validate (plain pandas)"]["s"]
+    out = {"GX / plain pandas validation (≤ 2×)": f"{gx_ratio:.1f}×"}
+    for db in ("duckdb", "postgresql"):
+        if db not in report:
+            continue
+        r = report[db]
+        out[f"{db}: load rate / raw bulk-load rate (≥ 50 %)"] = (
+            f"{100 * r['load (project path)']['rows_per_s'] / r['load (raw bulk load)']['rows_per_s']:.0f} %"
+        )
+        out[f"{db}: no-change re-run / first run (≤ 10 %)"] = (
+            f"{100 * r['chain (no-change re-run)']['s'] / r['chain (first run)']['s']:.1f} %"
+        )
+        peak = max(v["peak_rss_mb"] for v in {**common, **r}.values())
+        out[f"{db}: peak RSS of any stage (< 2048 MB)"] = f"{peak:.0f} MB"
+    out["slowest DAG file parse (< 0.5 s)"] = f"{max(report['dag_parse_s'].values()):.3f} s"
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
