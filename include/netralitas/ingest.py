@@ -223,15 +223,24 @@ def _apply(
     run_id: str | None,
 ) -> None:
     failures = outcome.failures
-    bad_rows = failures[failures["tingkat"] == "critical"][["batch_id", "baris"]].drop_duplicates()
-    bad_key = set(zip(bad_rows["batch_id"], bad_rows["baris"], strict=True))
+    critical = failures[failures["tingkat"] == "critical"]
+    is_bad = pd.Series(
+        pd.MultiIndex.from_frame(prepared[["batch_id", ROW_COLUMN]]).isin(
+            pd.MultiIndex.from_frame(critical[["batch_id", "baris"]].rename(columns={"baris": ROW_COLUMN}))
+        ),
+        index=prepared.index,
+    )
+    # One pass to split rows, failures and results by batch (not one scan of everything per batch).
+    rows_by_batch = dict(tuple(prepared.assign(_bad=is_bad).groupby("batch_id", sort=False)))
+    failures_by_batch = dict(tuple(failures.groupby("batch_id", sort=False)))
+    results_by_batch = dict(tuple(outcome.results.groupby("batch_id", sort=False)))
+    empty_rows = prepared.iloc[0:0].assign(_bad=pd.Series(dtype=bool))
     for item in pending:
         r = item.result
-        rows = prepared[prepared["batch_id"] == r.batch_id]
-        is_bad = pd.Series([(r.batch_id, b) in bad_key for b in rows[ROW_COLUMN]], index=rows.index, dtype=bool)
-        good = rows.loc[~is_bad]
+        rows = rows_by_batch.get(r.batch_id, empty_rows)
+        good = rows.loc[~rows["_bad"]].drop(columns="_bad")
         r.rows_duplicate = duplicates.get(r.batch_id, 0)
-        r.rows_quarantined = int(is_bad.sum())
+        r.rows_quarantined = int(rows["_bad"].sum())
         r.rows_loaded = len(good)
         r.status = "loaded"
         with wh.transaction(conn):
@@ -244,8 +253,8 @@ def _apply(
                 item,
                 "api" if "_api_" in item.result.file_name else "file",
                 run_id,
-                failures[failures["batch_id"] == r.batch_id],
-                outcome.results[outcome.results["batch_id"] == r.batch_id],
+                failures_by_batch.get(r.batch_id, failures.iloc[0:0]),
+                results_by_batch.get(r.batch_id, outcome.results.iloc[0:0]),
             )
         _finish(item)
 
@@ -540,6 +549,8 @@ def replay_batch(
         now = datetime.now(UTC)
         with wh.transaction(conn):
             spec.insert(conn, prepared[prepared[ROW_COLUMN].isin(released)], item)
+            # the next build merges the batch again (its released rows; rows already in core stay as they are)
+            conn.execute(text("DELETE FROM core.merged_batch WHERE batch_id = :b"), {"b": batch_id})
             if released:
                 conn.execute(
                     text("UPDATE audit.quarantine SET dilepas_pada = :t WHERE batch_id = :b AND baris = :r"),

@@ -1,5 +1,6 @@
 -- The newest report of each case wins (latest received batch; ties broken by batch id and row), the
--- history stays in core.case_history. Only cases whose newest report changed are written.
+-- history stays in core.case_history. Only the cases touched by batches not merged yet are revisited, and
+-- only those whose newest report changed are written.
 INSERT INTO core.case_current (
     kode_kantor, nomor_kasus, batch_id, baris, received_at, tanggal_temuan, pemilihan, instansi_kode,
     nip_hash, nama_hash, jabatan, jenis_pelanggaran, status
@@ -15,6 +16,11 @@ FROM (
             ORDER BY h.received_at DESC, h.batch_id DESC, h.baris DESC
         ) AS newest
     FROM core.case_history AS h
+    JOIN (
+        SELECT DISTINCT t.kode_kantor, t.nomor_kasus
+        FROM core.case_history AS t
+        WHERE NOT EXISTS (SELECT 1 FROM core.merged_batch AS m WHERE m.batch_id = t.batch_id)
+    ) AS touched ON touched.kode_kantor = h.kode_kantor AND touched.nomor_kasus = h.nomor_kasus
 ) AS ranked
 WHERE newest = 1
 ON CONFLICT (kode_kantor, nomor_kasus) DO UPDATE SET

@@ -179,7 +179,21 @@ def test_post_load_checks_roll_back_an_orphan_and_warn_on_reconciliation_gaps(wh
 
     with wh.begin() as conn:
         add_cases(conn, "82.04", 2)
-        add_release(conn, "rel1", date(2024, 11, 15), {"82.04": 5})  # regional count up to T is 2: a gap
+        # a release staged as ingestion stages it, so that the build merges it: regional count up to T is 2
+        conn.execute(
+            text(
+                "INSERT INTO landing.batch (batch_id, contract, source, file_name, landed_path, received_at,"
+                " ingested_at, rows_in, rows_loaded, rows_quarantined, rows_duplicate, status)"
+                " VALUES ('rel1', 'national-release/v1', 'file', 'r.csv', '-', :t, :t, 1, 1, 0, 0, 'loaded')"
+            ),
+            {"t": datetime(2024, 11, 16, tzinfo=UTC)},
+        )
+        conn.execute(
+            text("INSERT INTO staging.national_release VALUES ('rel1', 'BAWASLU', 'r', '2024-11-15', 'PILKADA-2024')")
+        )
+        conn.execute(
+            text("INSERT INTO staging.national_release_row VALUES ('rel1', 1, '82.04', 'Halsel', 5, NULL, NULL)")
+        )
     build_warehouse(wh, gx_dir=tmp_path / "gx", run_id="ok")
     with wh.read() as conn:
         warning = conn.execute(
