@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import io
 import os
 import time
 from contextlib import contextmanager
@@ -220,10 +221,13 @@ class Warehouse:
         columns = list(frame.columns)
         column_list = ", ".join(columns)
         if self.dialect == "postgresql":
+            # The frame as CSV in one buffer (an unquoted empty field is NULL), streamed by COPY: no row loop.
+            buffer = io.StringIO()
+            frame.to_csv(buffer, index=False, header=False, date_format="%Y-%m-%d %H:%M:%S.%f%z")
             raw = conn.connection.dbapi_connection
-            with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
-                for row in frame.itertuples(index=False, name=None):
-                    copy.write_row(tuple(None if _missing(v) else v for v in row))
+            statement = f"COPY {table} ({column_list}) FROM STDIN (FORMAT csv)"
+            with raw.cursor() as cursor, cursor.copy(statement) as copy:
+                copy.write(buffer.getvalue())
         else:
             raw = conn.connection.dbapi_connection
             view = f"_bulk_{table.replace('.', '_')}"
@@ -241,7 +245,3 @@ class Warehouse:
         with self.read() as conn:
             result = conn.execute(text(read_sql(relative)), params or {})
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
-
-
-def _missing(value: object) -> bool:
-    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
