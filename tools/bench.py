@@ -352,8 +352,10 @@ def ratios(report: dict) -> dict[str, str]:
         out[f"{db}: no-change re-run / first run (≤ 10 %)"] = (
             f"{100 * r['chain (no-change re-run)']['s'] / r['chain (first run)']['s']:.1f} %"
         )
-        peak = max(v["peak_rss_mb"] for v in {**common, **r}.values())
-        out[f"{db}: peak RSS of any stage (< 2048 MB)"] = f"{peak:.0f} MB"
+        # The chain runs in a process of its own: its peak is the pipeline's. The stage-wise peaks above also
+        # hold the frames this benchmark keeps for the separate measurements.
+        peak = max(r["chain (first run)"]["peak_rss_mb"], r["chain (no-change re-run)"]["peak_rss_mb"])
+        out[f"{db}: peak RSS of the chain at {report['rows']:,} rows (< 2048 MB)"] = f"{peak:.0f} MB"
     out["slowest DAG file parse (< 0.5 s)"] = f"{max(report['dag_parse_s'].values()):.3f} s"
     return out
 
