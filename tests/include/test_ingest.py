@@ -98,6 +98,11 @@ def test_conflicting_duplicates_are_quarantined_and_every_batch_adds_up(warehous
     assert rows["82.01_c.csv"]["kode_kantor"] == "82.01"
     assert rows["82.01_c.csv"]["rows_in"] == 0
     assert (rows["82.04_b.csv"]["rows_loaded"], rows["82.04_b.csv"]["rows_quarantined"]) == (1, 2)
+    assert [(q[0], q[1], q[2]) for q in quarantine(warehouse)] == [
+        (1, "nomor_kasus", "expect_compound_columns_to_be_unique"),
+        (2, "nomor_kasus", "expect_compound_columns_to_be_unique"),
+    ]
+    assert all("lebih dari sekali" in q[3] for q in quarantine(warehouse))
     for b in rows.values():
         assert b["rows_in"] == b["rows_loaded"] + b["rows_quarantined"] + b["rows_duplicate"]
 
