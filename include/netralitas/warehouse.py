@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import io
 import os
 import time
 from contextlib import contextmanager
@@ -221,13 +220,12 @@ class Warehouse:
         columns = list(frame.columns)
         column_list = ", ".join(columns)
         if self.dialect == "postgresql":
-            # The frame as CSV in one buffer (an unquoted empty field is NULL), streamed by COPY: no row loop.
-            buffer = io.StringIO()
-            frame.to_csv(buffer, index=False, header=False, date_format="%Y-%m-%d %H:%M:%S.%f%z")
+            # COPY FROM STDIN with psycopg's C row encoder: measured faster than serialising the frame to CSV
+            # with pandas first (docs/performance.md).
             raw = conn.connection.dbapi_connection
-            statement = f"COPY {table} ({column_list}) FROM STDIN (FORMAT csv)"
-            with raw.cursor() as cursor, cursor.copy(statement) as copy:
-                copy.write(buffer.getvalue())
+            with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
+                for row in frame.itertuples(index=False, name=None):
+                    copy.write_row(tuple(None if _missing(v) else v for v in row))
         else:
             raw = conn.connection.dbapi_connection
             view = f"_bulk_{table.replace('.', '_')}"
@@ -245,3 +243,7 @@ class Warehouse:
         with self.read() as conn:
             result = conn.execute(text(read_sql(relative)), params or {})
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
