@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -104,6 +105,14 @@ def settings(tmp_path: Path, warehouse_url: str, monkeypatch):
     from include.netralitas.settings import get_settings
 
     return get_settings()
+
+
+def personal_data_pattern(frames, minimum: int) -> re.Pattern[str]:
+    """A regex matching every NIP and name of the input frames (at least `minimum` of them, so a search can
+    fail); longest first, so no value hides behind a shorter one."""
+    values = {v for frame in frames for col in ("nip", "nama_terlapor") for v in frame[col].dropna() if len(v) >= 5}
+    assert len(values) > minimum
+    return re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
 
 
 def pytest_terminal_summary(terminalreporter):

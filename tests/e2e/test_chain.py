@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import csv
-import re
 import subprocess
 import sys
 
@@ -17,7 +16,7 @@ from include.netralitas.readers import read_case_report
 from include.netralitas.validation import data_docs_index
 from include.netralitas.warehouse import Warehouse
 from include.netralitas.weeks import IsoWeek
-from tests.conftest import ROOT
+from tests.conftest import ROOT, personal_data_pattern
 
 sys.path.insert(0, str(ROOT / "tools"))
 from chain import demo_data, run_chain  # noqa: E402
@@ -98,9 +97,7 @@ def _assert_validation_evidence(wh: Warehouse, settings, raw) -> None:
         ).scalar_one()
         stored = " ".join(" ".join(map(str, r)) for r in conn.execute(text("SELECT * FROM audit.validation_result")))
     assert unvalidated == 0
-    secrets = {v for frame in raw for col in ("nip", "nama_terlapor") for v in frame[col].dropna() if len(v) >= 5}
-    assert len(secrets) > 1000
-    pattern = re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True)))
+    pattern = personal_data_pattern(raw, minimum=1000)
     docs = [p for p in settings.gx_dir.rglob("*") if p.is_file() and p.suffix in (".html", ".json")]
     assert len(docs) > 5
     for path in docs:

@@ -19,7 +19,7 @@ from include.netralitas.readers import read_case_report
 from include.netralitas.settings import get_settings
 from include.netralitas.warehouse import Warehouse, view_statements
 from include.netralitas.weeks import IsoWeek
-from tests.conftest import ROOT, _pg_admin_engine
+from tests.conftest import ROOT, _pg_admin_engine, personal_data_pattern
 
 DOC = ROOT / "docs" / "warehouse.md"
 MART_VIEWS = sorted(name for name, _ in view_statements())
@@ -113,9 +113,7 @@ def _tables(conn) -> list[str]:
 
 def test_no_nip_or_name_of_the_input_is_anywhere_outside_the_landing_zone(loaded):
     wh, raw = loaded
-    secrets = {v for frame in raw for col in ("nip", "nama_terlapor") for v in frame[col].dropna() if len(v) >= 5}
-    assert len(secrets) > 500
-    pattern = re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True)))
+    pattern = personal_data_pattern(raw, minimum=500)
     with wh.read() as conn:
         tables = _tables(conn)
         assert {"core.case_current", "staging.case_report", "mart.national_ranking"} <= set(tables)
