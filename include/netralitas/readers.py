@@ -63,10 +63,32 @@ def decode(raw: bytes, name: str) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    try:
-        return raw.decode("cp1252")
+    try:  # Windows-1252, also when a tool put a UTF-8 BOM before Windows-1252 bytes
+        return raw.removeprefix(codecs.BOM_UTF8).decode("cp1252")
     except UnicodeDecodeError as exc:
         raise BatchRejected(f"{name}: not UTF-8, UTF-16 or Windows-1252 text ({exc})") from None
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    keys = [k for k, _ in pairs]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ValueError(f"duplicate key(s) {', '.join(map(repr, repeated))} in one object")
+    return dict(pairs)
+
+
+def load_json(raw: bytes, name: str) -> object:
+    """JSON with clear errors: syntax (line), duplicate keys in an object, and NaN/Infinity, which JSON lacks."""
+
+    def no_constant(token: str) -> object:
+        raise ValueError(f"{token} is not a JSON value")
+
+    try:
+        return json.loads(decode(raw, name), object_pairs_hook=_unique_keys, parse_constant=no_constant)
+    except json.JSONDecodeError as exc:
+        raise BatchRejected(f"{name}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    except ValueError as exc:
+        raise BatchRejected(f"{name}: invalid JSON: {exc}") from None
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -182,8 +204,14 @@ def _read_html(raw: bytes, name: str, required: tuple[str, ...]) -> pd.DataFrame
     raise BatchRejected(f"{name}: the page has {found} with the columns {', '.join(required)}")
 
 
+MAX_LINE_CHARS = 100_000
+
+
 def _read_csv(raw: bytes, name: str, required: tuple[str, ...]) -> pd.DataFrame:
     text = decode(raw, name)
+    longest = max((len(line) for line in text.splitlines()), default=0)
+    if longest > MAX_LINE_CHARS:
+        raise BatchRejected(f"{name}: a line of {longest} characters is over the limit of {MAX_LINE_CHARS}")
     delimiter = _sniff_delimiter(text)
     head = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:HEADER_SEARCH_ROWS])), delimiter=delimiter))
     header_at = _header_index(head, required) or 0
@@ -221,10 +249,7 @@ def read_table(path: Path, name: str | None = None, required: tuple[str, ...] = 
         raise BatchRejected(f"{name}: the file is empty (not even a header row)")
     suffix = Path(name).suffix.lower()
     if suffix == ".json":
-        try:
-            doc = json.loads(decode(raw, name))
-        except json.JSONDecodeError as exc:
-            raise BatchRejected(f"{name}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+        doc = load_json(raw, name)
         records = doc.get("rows") if isinstance(doc, dict) else doc
         if not isinstance(records, list):
             raise BatchRejected(f"{name}: expected a list of rows or {{'rows': [...]}}")
@@ -279,11 +304,7 @@ def parse_dates(values: pd.Series) -> pd.Series:
 def read_release_meta(path: Path) -> ReleaseMeta:
     if not path.exists():
         raise BatchRejected(f"{path.name}: the sidecar metadata file is missing")
-    try:
-        doc = json.loads(decode(path.read_bytes(), path.name))
-    except json.JSONDecodeError as exc:
-        raise BatchRejected(f"{path.name}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
-    return release_meta_from(doc, path.name)
+    return release_meta_from(load_json(path.read_bytes(), path.name), path.name)
 
 
 def release_meta_from(doc: object, name: str) -> ReleaseMeta:
@@ -308,10 +329,7 @@ def read_national_release(path: Path, name: str | None = None) -> tuple[ReleaseM
     """A release as CSV with its `<name>.meta.json` sidecar, or one JSON document with metadata and rows."""
     name = name or path.name
     if Path(name).suffix.lower() == ".json":  # one document with metadata and rows
-        try:
-            doc = json.loads(decode(path.read_bytes(), name))
-        except json.JSONDecodeError as exc:
-            raise BatchRejected(f"{name}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+        doc = load_json(path.read_bytes(), name)
         if not isinstance(doc, dict) or not isinstance(doc.get("rows"), list):
             raise BatchRejected(f"{name}: expected {{'metadata': {{...}}, 'rows': [...]}}")
         meta = release_meta_from(doc.get("metadata"), name)

@@ -2,6 +2,7 @@
 cannot be read as its contract is rejected whole with the reason."""
 
 import json
+import re
 
 import pytest
 
@@ -178,3 +179,34 @@ def test_html_page_without_the_table_is_rejected(tmp_path):
     )
     with pytest.raises(BatchRejected, match="no table"):
         read_national_release(tmp_path / "rilis.html")
+
+
+def test_windows_1252_bytes_behind_a_utf8_bom(tmp_path):
+    path = tmp_path / "82.04_bom1252.csv"
+    row = "82.04;1;03/11/2024;Pilkada 2024;Kemenag;;Sití;pelaksana;lainnya;sanksi"
+    path.write_bytes(b"\xef\xbb\xbf" + (HEADER.replace(",", ";") + "\n" + row + "\n").encode("cp1252"))
+    frame = read_case_report(path)
+    assert frame.loc[0, "kode_kantor"] == "82.04"
+    assert frame.loc[0, "nama_terlapor"] == "Sití"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"rows": [{"kode_kantor": "82.04", "kode_kantor": "82.01"}]}', "duplicate key(s) 'kode_kantor'"),
+        ('{"rows": [{"kode_kantor": NaN}]}', "NaN is not a JSON value"),
+        ('{"rows": [{"kode_kantor": "82.04"', "invalid JSON at line 1"),
+    ],
+)
+def test_json_that_cannot_be_trusted_is_rejected_with_the_reason(tmp_path, content, message):
+    path = tmp_path / "82.04_j.json"
+    path.write_text(content)
+    with pytest.raises(BatchRejected, match=re.escape(message)):
+        read_case_report(path)
+
+
+def test_a_very_long_line_is_rejected_with_a_bound(tmp_path):
+    path = tmp_path / "82.04_long.csv"
+    path.write_text(HEADER + "\n82.04,1,2024-11-01,PEMILU-2024," + "x" * 200_000 + ",,,JPT,lainnya,diproses\n")
+    with pytest.raises(BatchRejected, match="over the limit of 100000"):
+        read_case_report(path)
