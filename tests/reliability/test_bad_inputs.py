@@ -1,0 +1,199 @@
+"""A catalogue of bad inputs (issue: reliability): each one gets its clear error or quarantine reason, and
+every batch's rows add up (rows in = loaded + quarantined + duplicates). Runs on DuckDB and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import text
+
+from include.netralitas.ingest import ingest_case_reports, ingest_national_releases
+from include.netralitas.settings import hmac_key
+
+HEADER = "kode_kantor,nomor_kasus,tanggal_temuan,pemilihan,instansi,nip,nama_terlapor,jabatan,jenis_pelanggaran,status"
+GOOD = "82.04,{n}/PL,2024-11-01,PILKADA-2024,Pemkab Halsel,199001012015031001,Ani,pelaksana,lainnya,diproses"
+
+
+def csv_text(*rows: str, header: str = HEADER) -> bytes:
+    return ("\n".join([header, *rows]) + "\n").encode("utf-8")
+
+
+def bad(field: str, value: str) -> str:
+    row = dict(zip(HEADER.split(","), GOOD.format(n=2).split(","), strict=True))
+    row[field] = value
+    return ",".join(row.values())
+
+
+def xlsx(rows: list[list[object]], *, merged: str | None = None, sheets: int = 1) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for extra in range(sheets - 1):
+        book.active.title = f"Catatan{extra}"
+        book.active.append(["tidak ada data di sini"])
+        book.create_sheet(f"S{extra}")
+        book.active = len(book.worksheets) - 1
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    if merged:
+        sheet.merge_cells(merged)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    file_name: str
+    content: bytes
+    status: str  # loaded | rejected
+    rows: tuple[int, int, int, int]  # in, loaded, quarantined, duplicates
+    reason: str = ""  # in the batch error or one quarantine reason / rule
+
+
+CASES = [
+    Case("empty file", "82.04_a.csv", b"", "rejected", (0, 0, 0, 0), "empty"),
+    Case("header only", "82.04_a.csv", csv_text(), "loaded", (0, 0, 0, 0)),
+    Case("a required column missing", "82.04_a.csv", csv_text("82.04,1", header="kode_kantor,nomor_kasus"),
+         "rejected", (1, 0, 1, 0), "required column(s) missing"),
+    Case("unknown extra columns", "82.04_a.csv", csv_text(GOOD.format(n=1) + ",x", header=HEADER + ",catatan"),
+         "loaded", (1, 1, 0, 0)),
+    Case("duplicated header", "82.04_a.csv", csv_text(GOOD.format(n=1) + ",x", header=HEADER + ",status"),
+         "rejected", (1, 0, 1, 0), "duplicated header status"),
+    Case("title rows above the header", "82.04_a.csv", b"LAPORAN BAWASLU\n\n" + csv_text(GOOD.format(n=1)),
+         "loaded", (1, 1, 0, 0)),
+    Case("wrong delimiter", "82.04_a.csv", csv_text(GOOD.format(n=1)).replace(b",", b"|"), "rejected", (1, 0, 1, 0),
+         "required column(s) missing"),
+    Case("Windows-1252 bytes in a file declared UTF-8", "82.04_a.csv",
+         b"\xef\xbb\xbf" + csv_text(GOOD.format(n=1).replace("Ani", "Sit\xed")).decode().encode("cp1252"),
+         "loaded", (1, 1, 0, 0)),
+    Case("UTF-16 'Unicode text' export", "82.04_a.txt",
+         csv_text(GOOD.format(n=1)).decode().replace(",", "\t").encode("utf-16"), "loaded", (1, 1, 0, 0)),
+    Case("BOM", "82.04_a.csv", b"\xef\xbb\xbf" + csv_text(GOOD.format(n=1)), "loaded", (1, 1, 0, 0)),
+    Case("Excel serial date", "82.04_a.csv", csv_text(GOOD.format(n=1), bad("tanggal_temuan", "45597")),
+         "loaded", (2, 1, 1, 0), "bukan tanggal yang sah"),
+    Case("31/02/2024", "82.04_a.csv", csv_text(GOOD.format(n=1), bad("tanggal_temuan", "31/02/2024")),
+         "loaded", (2, 1, 1, 0), "bukan tanggal yang sah"),
+    Case("a future date", "82.04_a.csv", csv_text(GOOD.format(n=1), bad("tanggal_temuan", "2099-01-01")),
+         "loaded", (2, 1, 1, 0), "masa depan"),
+    Case("NIP as an Excel number", "82.04_a.csv", csv_text(GOOD.format(n=1), bad("nip", "1.99E+17")),
+         "loaded", (2, 1, 1, 0), "nip bukan 18 digit"),
+    Case("NIP with 17 digits", "82.04_a.csv", csv_text(GOOD.format(n=1), bad("nip", "19900101201503100")),
+         "loaded", (2, 1, 1, 0), "nip bukan 18 digit"),
+    Case("NIP with letters", "82.04_a.csv", csv_text(GOOD.format(n=1), bad("nip", "19900101201503100O")),
+         "loaded", (2, 1, 1, 0), "nip bukan 18 digit"),
+    Case("unknown kode_kantor", "82.04_a.csv", csv_text(GOOD.format(n=1), bad("kode_kantor", "99.99")),
+         "loaded", (2, 1, 1, 0), "kode_kantor tidak ada"),
+    Case("unknown instansi", "82.04_a.csv", csv_text(GOOD.format(n=1), bad("instansi", "Pemkab Atlantis")),
+         "loaded", (2, 1, 1, 0), "instansi tidak dikenal"),
+    Case("ambiguous instansi", "82.04_a.csv", csv_text(GOOD.format(n=1), bad("instansi", "Bima")),
+         "loaded", (2, 1, 1, 0), "Pemerintah Kabupaten Bima, Pemerintah Kota Bima"),
+    Case("duplicate nomor_kasus with conflicting status", "82.04_a.csv",
+         csv_text(GOOD.format(n=1), GOOD.format(n=1).replace("diproses", "sanksi")), "loaded", (2, 0, 2, 0),
+         "lebih dari sekali"),
+    Case("exact duplicate rows", "82.04_a.csv", csv_text(GOOD.format(n=1), GOOD.format(n=1)), "loaded",
+         (2, 1, 0, 1)),
+    Case("XLSX with several sheets and merged title cells", "82.04_a.xlsx",
+         xlsx([["LAPORAN", None, None], [], HEADER.split(","), GOOD.format(n=1).split(",")], merged="A1:C1",
+              sheets=3), "loaded", (1, 1, 0, 0)),
+    Case("XLSX with #REF! cells", "82.04_a.xlsx",
+         xlsx([HEADER.split(","), GOOD.format(n=1).split(","), bad("jabatan", "#REF!").split(",")]),
+         "loaded", (2, 1, 1, 0), "jabatan bukan kode"),
+    Case("truncated XLSX", "82.04_a.xlsx", xlsx([HEADER.split(",")])[:300], "rejected", (0, 0, 0, 0),
+         "not a readable XLSX"),
+    Case("encrypted XLSX (an OLE container)", "82.04_a.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512,
+         "rejected", (0, 0, 0, 0), "not a readable XLSX"),
+    Case("truncated JSON", "82.04_a.json", b'{"rows": [{"kode_kantor": "82.04"', "rejected", (0, 0, 0, 0),
+         "invalid JSON"),
+    Case("JSON NaN", "82.04_a.json", b'{"rows": [{"nip": NaN}]}', "rejected", (0, 0, 0, 0), "NaN"),
+    Case("JSON duplicate keys", "82.04_a.json", b'{"rows": [{"nip": "1", "nip": "2"}]}', "rejected",
+         (0, 0, 0, 0), "duplicate key"),
+    Case("embedded newline in a quoted field", "82.04_a.csv",
+         csv_text(GOOD.format(n=1).replace("Ani", '"Ani\nLestari"')), "loaded", (1, 1, 0, 0)),
+    Case("unbalanced quote", "82.04_a.csv", csv_text(GOOD.format(n=1).replace("Ani", '"Ani'), GOOD.format(n=2)),
+         "rejected", (0, 0, 0, 0), "unreadable CSV"),
+    Case("a very long line", "82.04_a.csv", csv_text(bad("nama_terlapor", "x" * 150_000)), "rejected",
+         (0, 0, 0, 0), "over the limit"),
+    Case("SQL, script and formula text in every text field", "82.04_a.csv",
+         csv_text(",".join(["'; DROP TABLE core.case_current; --", "<script>alert(1)</script>", "=cmd|' /C calc'!A0",
+                            "'; DROP TABLE x; --", "<script>", "=cmd|'", "<b>", "=1+1", "<script>", "=HYPERLINK()"])),
+         "loaded", (1, 0, 1, 0), "kode_kantor tidak ada"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_case_report(warehouse, settings, case: Case):
+    folder = settings.case_report_drop
+    folder.mkdir(parents=True)
+    (folder / case.file_name).write_bytes(case.content)
+    [result] = ingest_case_reports(warehouse, settings, hmac_key(settings))
+    assert result.status == case.status, result.error
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined, result.rows_duplicate) == case.rows
+    with warehouse.read() as conn:
+        batch = conn.execute(text("SELECT * FROM landing.batch")).mappings().one()
+        reasons = [
+            " ".join(map(str, r)) for r in conn.execute(text("SELECT kolom, aturan, alasan FROM audit.quarantine"))
+        ]
+        tables = conn.execute(text("SELECT COUNT(*) FROM core.case_current")).scalar_one()  # still there
+    assert batch["rows_in"] == batch["rows_loaded"] + batch["rows_quarantined"] + batch["rows_duplicate"]
+    if case.reason:
+        assert case.reason in (batch["error"] or "") or any(case.reason in r for r in reasons), reasons
+    assert tables == 0
+    assert not any(folder.iterdir())  # nothing left behind, nothing lost: the raw file is in the landing zone
+
+
+def test_the_same_file_renamed_is_one_batch(warehouse, settings):
+    folder = settings.case_report_drop
+    folder.mkdir(parents=True)
+    (folder / "82.04_a.csv").write_bytes(csv_text(GOOD.format(n=1)))
+    ingest_case_reports(warehouse, settings, hmac_key(settings))
+    (folder / "82.04_renamed.csv").write_bytes(csv_text(GOOD.format(n=1)))
+    [again] = ingest_case_reports(warehouse, settings, hmac_key(settings))
+    assert again.status == "already_loaded"
+
+
+@pytest.mark.parametrize(
+    ("jumlah", "reason"), [("-3", "bilangan bulat"), ("2.5", "bilangan bulat"), ("1.234", "bilangan bulat"),
+                           ("dua", "bilangan bulat")],
+)  # fmt: skip
+def test_bad_release_counts(warehouse, settings, jumlah, reason):
+    folder = settings.national_release_drop
+    folder.mkdir(parents=True)
+    (folder / "r.csv").write_text(f"instansi,jumlah\nKemenag,4\nPemkab Halsel,{jumlah}\n")
+    meta = {"penerbit": "BKN", "judul": "R", "tanggal_data": "2024-11-15", "pemilihan": "SEMUA"}
+    (folder / "r.meta.json").write_text(json.dumps(meta))
+    [result] = ingest_national_releases(warehouse, settings)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
+
+
+def test_an_html_release_without_a_table(warehouse, settings):
+    folder = settings.national_release_drop
+    folder.mkdir(parents=True)
+    (folder / "r.html").write_text("<html><body><p>Data menyusul</p></body></html>")
+    meta = {"penerbit": "BKN", "judul": "R", "tanggal_data": "2024-11-15", "pemilihan": "SEMUA"}
+    (folder / "r.meta.json").write_text(json.dumps(meta))
+    [result] = ingest_national_releases(warehouse, settings)
+    assert result.status == "rejected"
+    assert "no table" in result.error
+
+
+def test_an_oversized_file_is_rejected_without_reading_it(warehouse, settings, monkeypatch):
+    from include.netralitas import readers
+
+    monkeypatch.setattr(readers, "MAX_FILE_BYTES", 1000)
+    folder = settings.case_report_drop
+    folder.mkdir(parents=True)
+    (folder / "82.04_big.csv").write_bytes(csv_text(*[GOOD.format(n=i) for i in range(50)]))
+    [result] = ingest_case_reports(warehouse, settings, hmac_key(settings))
+    assert result.status == "rejected"
+    assert "over the limit of 1000 bytes" in result.error
+
+
+def test_the_catalogue_holds_at_least_25_bad_inputs():
+    assert len(CASES) >= 25
