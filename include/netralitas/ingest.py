@@ -155,7 +155,6 @@ def _record_batch(
     wh: Warehouse,
     conn: Connection,
     pending: _Pending,
-    source: str,
     run_id: str | None,
     quarantine: pd.DataFrame,
     results: pd.DataFrame | None,
@@ -178,7 +177,7 @@ def _record_batch(
         {
             **{k: v for k, v in asdict(r).items() if k not in ("status",)},
             "status": r.status,
-            "source": source,
+            "source": "api" if "_api_" in r.file_name else "file",  # office_pull names its batch files so
             "landed_path": str(pending.landed),
             "received_at": pending.received_at,
             "ingested_at": now,
@@ -203,7 +202,7 @@ def _reject(
         columns=["batch_id", "suite", "expectation", "kolom", "success", "unexpected_count", "tingkat"],
     )
     with wh.transaction(conn):
-        _record_batch(wh, conn, pending, "file", run_id, quarantine, structural)
+        _record_batch(wh, conn, pending, run_id, quarantine, structural)
 
 
 def _finish(pending: _Pending) -> None:
@@ -251,7 +250,6 @@ def _apply(
                 wh,
                 conn,
                 item,
-                "api" if "_api_" in item.result.file_name else "file",
                 run_id,
                 failures_by_batch.get(r.batch_id, failures.iloc[0:0]),
                 results_by_batch.get(r.batch_id, outcome.results.iloc[0:0]),
@@ -315,17 +313,24 @@ def _ingest(
             item.result.rows_in = len(frame)
             frames.append(frame.assign(batch_id=item.result.batch_id))
         if fresh:
-            raw, duplicates = _dedupe(pd.concat(frames, ignore_index=True), spec.content_columns)
-            prepared = spec.prepare(raw)
             batch_ids = [item.result.batch_id for item in fresh]
-            validated = run_suite(spec.suite, spec.rules, spec.for_validation(prepared), settings.gx_dir, batch_ids)
-            outcome = _explain_instansi(validated, prepared)
-            log.info("%s: Great Expectations Data Docs at %s", spec.suite, data_docs_index(settings.gx_dir))
+            prepared, duplicates, outcome = _validate(spec, pd.concat(frames, ignore_index=True), settings, batch_ids)
             _apply(wh, conn, fresh, outcome, prepared, duplicates, spec, run_id)
             results.extend(item.result for item in fresh)
     for r in results:
         log.info("%s %s", spec.contract, r.summary())
     return results
+
+
+def _validate(
+    spec: _Contract, frame: pd.DataFrame, settings: Settings, batch_ids: list[str]
+) -> tuple[pd.DataFrame, dict[str, int], ValidationOutcome]:
+    """Drop exact repeats, derive the validated columns, and run the contract's suite once over all rows."""
+    raw, duplicates = _dedupe(frame, spec.content_columns)
+    prepared = spec.prepare(raw)
+    validated = run_suite(spec.suite, spec.rules, spec.for_validation(prepared), settings.gx_dir, batch_ids)
+    log.info("%s: Great Expectations Data Docs at %s", spec.suite, data_docs_index(settings.gx_dir))
+    return prepared, duplicates, _explain_instansi(validated, prepared)
 
 
 @dataclass
@@ -538,11 +543,7 @@ def replay_batch(
         result = BatchResult(batch_id, batch["file_name"], batch["contract"], batch["kode_kantor"], "loaded")
         item = _Pending(result, [], Path(batch["landed_path"]), batch["received_at"])
         frame = spec.read(item).assign(batch_id=batch_id)
-        raw, _ = _dedupe(frame, spec.content_columns)
-        prepared = spec.prepare(raw)
-        outcome = _explain_instansi(
-            run_suite(spec.suite, spec.rules, spec.for_validation(prepared), settings.gx_dir, [batch_id]), prepared
-        )
+        prepared, _, outcome = _validate(spec, frame, settings, [batch_id])
         failures = outcome.failures
         still_bad = set(failures.loc[failures["tingkat"] == "critical", "baris"].astype(int))
         released = sorted(quarantined - still_bad)
