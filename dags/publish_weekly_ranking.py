@@ -5,7 +5,8 @@ Every Monday 07:00 Asia/Jakarta, publishes the national top-10 ranking (methodol
 for the ISO week that just ended (cut-off Sunday 23:59:59 WIB): `ranking.csv`, `ranking.json`,
 `index.html`, `chart.png` and `datapackage.json` in `$NETRALITAS_PUBLISH_DIR/<YYYY-Www>/` (a symlink swapped
 atomically to an immutable version folder), `latest`, an index of all weeks, and a frozen snapshot in
-`mart.publication`. Catch-up publishes missed weeks in order, one at a time.
+`mart.publication`. Catch-up publishes missed weeks in order, one at a time, from 2024-W45 or from the week
+set in `$NETRALITAS_PUBLISH_FIRST_WEEK` (read when the DAG is parsed).
 
 The week is the data interval's (a `CronDataIntervalTimetable`: the interval is Monday 07:00 to Monday
 07:00, and the week is the one it starts in), or the `week` param (`YYYY-Www`) when given.
@@ -19,11 +20,11 @@ Re-running a published week returns its frozen snapshot; pass `force_reason` to 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
 
 from include.netralitas import assets, tags
+from include.netralitas.weeks import publication_start
 
 WIB = "Asia/Jakarta"
 
@@ -31,7 +32,7 @@ WIB = "Asia/Jakarta"
 @dag(
     dag_id="publish_weekly_ranking",
     schedule=CronDataIntervalTimetable("0 7 * * 1", timezone=WIB),
-    start_date=datetime(2024, 11, 4, tzinfo=ZoneInfo(WIB)),
+    start_date=publication_start(),  # 2024-W45, or $NETRALITAS_PUBLISH_FIRST_WEEK
     catchup=True,  # past weeks are published in order, one at a time (max_active_runs=1)
     max_active_runs=1,
     tags=[tags.PUBLICATION, tags.WEEKLY],

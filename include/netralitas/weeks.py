@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -53,3 +54,16 @@ class IsoWeek:
 
     def previous(self) -> IsoWeek:
         return IsoWeek.containing(self.monday - timedelta(days=7))
+
+
+FIRST_PUBLISHED_WEEK = "2024-W45"  # the first week of the 2024 regional-election campaign the ranking covers
+
+
+def publication_start(first_week: str | None = None) -> datetime:
+    """The weekly DAG's start date: Monday 07:00 WIB of the first week it publishes on schedule.
+
+    `NETRALITAS_PUBLISH_FIRST_WEEK` (YYYY-Www) overrides the default, e.g. so that a new deployment does not
+    catch up on every week since 2024; a week given by the `week` param is published whatever this says.
+    """
+    week = IsoWeek.parse(first_week or os.environ.get("NETRALITAS_PUBLISH_FIRST_WEEK") or FIRST_PUBLISHED_WEEK)
+    return datetime.combine(week.monday, time(7, 0), tzinfo=WIB)
