@@ -7,7 +7,7 @@ suite `warehouse_v1` (no orphan facts, every ranked figure's lineage adds up; th
 reconciliation as a warning), all in one transaction. Triggered by either ingestion DAG through their
 Assets. Idempotent: re-running it for the same staged data changes nothing.
 
-* **Outputs:** `core.*`; updates the Asset `netralitas://warehouse/core`.
+* **Outputs:** `core.*`; one Asset per table it writes (`netralitas://warehouse/core/<table>`).
 * **Owner:** netralitas-data.
 * **When it fails:** nothing is half-written (one transaction). `WarehouseCheckFailed`: a post-load check
   failed, the build was rolled back and the failing checks are in `audit.validation_result`
@@ -20,17 +20,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import dag, task
 
 from include.netralitas import assets, tags
 
 
 @dag(
     dag_id="build_warehouse",
-    schedule=(
-        Asset(uri=assets.STAGING_CASE_REPORTS, name="staging_case_report")
-        | Asset(uri=assets.STAGING_NATIONAL_RELEASES, name="staging_national_release")
-    ),
+    schedule=(assets.asset("staging.case_report") | assets.asset("staging.national_release")),
     start_date=datetime(2024, 1, 1, tzinfo=ZoneInfo("Asia/Jakarta")),
     catchup=False,
     max_active_runs=1,
@@ -39,7 +36,7 @@ from include.netralitas import assets, tags
     doc_md=__doc__,
 )
 def build_warehouse():
-    @task(outlets=[Asset(uri=assets.CORE, name="core")])
+    @task(outlets=assets.outlets("build_warehouse"))
     def build(run_id: str | None = None) -> dict[str, int]:
         from include.netralitas.build import build_warehouse as run
         from include.netralitas.settings import get_settings

@@ -13,8 +13,11 @@ offices dropped (or the pull wrote) in `$NETRALITAS_DROP_DIR/case-reports/`
 * **Inputs:** office APIs; CSV (UTF-8, BOM, UTF-16 or Windows-1252; `,` or `;`; ISO or `DD/MM/YYYY`
   dates), XLSX and JSON files.
 * **Outputs:** `landing.batch` (manifest), `staging.case_report`, `audit.quarantine`,
-  `audit.validation_result`; updates the Asset that triggers `build_warehouse`.
+  `audit.validation_result`, each an Asset; `staging.*` triggers `build_warehouse`.
 * **Owner:** netralitas-data.
+* **Freshness:** `check_freshness` then logs a warning listing the offices with no case report for
+  `$NETRALITAS_FRESHNESS_DAYS` (14) days up to the run's logical date, never-reporting ones first; it never
+  fails the run. The same picture for analysts: `mart.office_freshness`.
 * **When it fails:** the task log lists each file with its row accounting. A file that cannot be read
   is in `landing.batch` with `status = 'rejected'` and its `error`; fix it and drop it again.
   A failure of the task itself (warehouse unreachable, key missing) is safe to retry: files leave the drop
@@ -26,7 +29,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from airflow.sdk import Asset, CronTriggerTimetable, dag, task
+from airflow.sdk import CronTriggerTimetable, dag, task
 
 from include.netralitas import assets, tags
 
@@ -44,7 +47,7 @@ WIB = "Asia/Jakarta"
     doc_md=__doc__,
 )
 def ingest_case_reports():
-    @task
+    @task(outlets=assets.outlets("pull_office_apis"))
     def pull_office_apis(run_id: str | None = None) -> dict[str, int]:
         """Offices listed in NETRALITAS_OFFICE_ENDPOINTS: new rows since their watermark, as batch files."""
         from airflow.sdk import BaseHook
@@ -73,7 +76,7 @@ def ingest_case_reports():
             counts[result.status] = counts.get(result.status, 0) + 1
         return counts
 
-    @task(outlets=[Asset(uri=assets.STAGING_CASE_REPORTS, name="staging_case_report")])
+    @task(outlets=assets.outlets("ingest_case_reports"))
     def ingest(run_id: str | None = None) -> dict[str, int]:
         from airflow.sdk import Variable
 
@@ -87,7 +90,30 @@ def ingest_case_reports():
         results = run(Warehouse(settings.warehouse_url), settings, key, run_id=run_id)
         return summarise(results)
 
-    pull_office_apis() >> ingest()
+    @task
+    def check_freshness(logical_date: datetime | None = None) -> dict[str, int]:
+        """Warns, without failing, about offices with no case report for $NETRALITAS_FRESHNESS_DAYS days."""
+        import logging
+        from datetime import UTC
+
+        from include.netralitas.freshness import freshness_days, stale_offices
+        from include.netralitas.settings import get_settings
+        from include.netralitas.warehouse import Warehouse
+
+        as_of = logical_date or datetime.now(UTC)
+        days = freshness_days()
+        stale = stale_offices(Warehouse(get_settings().warehouse_url), as_of=as_of, days=days)
+        never = sum(office.laporan_terakhir is None for office in stale)
+        if stale:
+            shown = "\n".join(office.describe(as_of) for office in stale[:60])
+            more = f"\n... and {len(stale) - 60} more (SELECT * FROM mart.office_freshness)" if len(stale) > 60 else ""
+            logging.getLogger(__name__).warning(
+                "%d offices sent no case report for %d days up to %s (%d never did):\n%s%s",
+                len(stale), days, f"{as_of:%Y-%m-%d %H:%M %Z}", never, shown, more,
+            )  # fmt: skip
+        return {"offices_stale": len(stale), "offices_never_reported": never, "days": days}
+
+    pull_office_apis() >> ingest() >> check_freshness()
 
 
 ingest_case_reports()

@@ -6,7 +6,7 @@ Lands every national release (Bawaslu RI, KASN, BKN) dropped in `$NETRALITAS_DRO
 document), validates it with the Great Expectations suite `national_release_v1` and stages it.
 
 * **Outputs:** `landing.batch`, `staging.national_release(_row)`, `audit.quarantine`,
-  `audit.validation_result`; updates the Asset that triggers `build_warehouse`.
+  `audit.validation_result`, each an Asset; `staging.*` triggers `build_warehouse`.
 * **Owner:** netralitas-data.
 * **When it fails:** a release whose metadata is missing or wrong is rejected whole
   (`landing.batch.status = 'rejected'`, reason in `error`); correct the sidecar and drop both files again.
@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from airflow.sdk import Asset, CronTriggerTimetable, dag, task
+from airflow.sdk import CronTriggerTimetable, dag, task
 
 from include.netralitas import assets, tags
 
@@ -35,7 +35,7 @@ WIB = "Asia/Jakarta"
     doc_md=__doc__,
 )
 def ingest_national_releases():
-    @task(outlets=[Asset(uri=assets.STAGING_NATIONAL_RELEASES, name="staging_national_release")])
+    @task(outlets=assets.outlets("ingest_national_releases"))
     def ingest(run_id: str | None = None) -> dict[str, int]:
         from include.netralitas.ingest import ingest_national_releases as run
         from include.netralitas.ingest import summarise

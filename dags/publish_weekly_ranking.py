@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, task
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
 from include.netralitas import assets, tags
 from include.netralitas.weeks import publication_start
@@ -44,7 +44,7 @@ WIB = "Asia/Jakarta"
     doc_md=__doc__,
 )
 def publish_weekly_ranking():
-    @task(outlets=[Asset(uri=assets.PUBLICATION, name="weekly_ranking")])
+    @task(outlets=assets.outlets("publish_weekly_ranking"))
     def publish(params: dict | None = None, data_interval_start: datetime | None = None) -> dict[str, str]:
         from include.netralitas.publish import publish_week
         from include.netralitas.settings import get_settings

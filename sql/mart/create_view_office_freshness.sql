@@ -1,5 +1,6 @@
 -- Every office of the reference (552) with its latest report: an office that never sent one is 'hilang'
--- (missing), not zero cases.
+-- (missing), not zero cases. `hari_sejak_laporan`: whole days from that report to today (the server's date),
+-- for "no report for N days" questions; the ingestion DAG logs the same list as a warning.
 CREATE OR REPLACE VIEW mart.office_freshness AS
 SELECT
     reg.kode AS kode_kantor,
@@ -7,6 +8,7 @@ SELECT
     reg.kode_provinsi,
     COUNT(b.batch_id) AS jumlah_batch,
     MAX(b.received_at) AS laporan_terakhir,
+    CURRENT_DATE - CAST(MAX(b.received_at) AS DATE) AS hari_sejak_laporan,
     CASE WHEN COUNT(b.batch_id) = 0 THEN 'hilang' ELSE 'ada' END AS status_laporan
 FROM core.region AS reg
 LEFT JOIN landing.batch AS b

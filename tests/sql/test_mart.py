@@ -7,6 +7,7 @@ import hashlib
 import re
 import uuid
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -84,6 +85,13 @@ def test_office_freshness_lists_every_office(loaded):
     with wh.read() as conn:
         counts = conn.execute(text("SELECT status_laporan, COUNT(*) FROM mart.office_freshness GROUP BY 1")).all()
     assert dict(counts) == {"ada": 552}
+    with wh.read() as conn:
+        rows = conn.execute(
+            text("SELECT CAST(laporan_terakhir AS DATE), hari_sejak_laporan, CURRENT_DATE FROM mart.office_freshness")
+        ).all()
+    assert len(rows) == 552
+    assert all(last + timedelta(days=int(days)) == today for last, days, today in rows)
+    assert min(days for _, days, _ in rows) > 300  # the sample's reports are from 2024
 
 
 def test_reconciliation_matches_the_regional_count_up_to_the_as_of_date(loaded):
