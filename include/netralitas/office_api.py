@@ -16,21 +16,38 @@ where `watermark` is the newest `diterima_pada` among *all* rows matching `since
 
 Responses, in the order they are decided: a missing or wrong token is 401; an unknown office is 404; a bad
 `since` or `page` is 400; then the office's `Fault`, if one is armed, misbehaves; otherwise 200. Rejected
-requests (401, 404, 400) do not use up a fault. Every request is recorded in `request_log`.
+requests (401, 404, 400) do not use up a fault. Every request is recorded in `request_log`. With
+`health=True`, `GET /health` answers 200 `{"status": "ok", "offices": n}` without a token (a container
+healthcheck), before anything else.
 
-No Airflow, no third-party packages: standard library only.
+As a service (the compose stack's `office-api`), it serves the API offices' share of the generated sample data
+(`generator.generate_sample`, the same rows as `make demo`) until SIGTERM or SIGINT:
+
+    NETRALITAS_OFFICE_API_TOKEN=... python -m include.netralitas.office_api --host 0.0.0.0 --port 8081 \
+        --endpoints-file var/sample-api/endpoints.csv
+
+The bearer token is read from the environment (never from the command line, which `ps` shows). The endpoints
+file (`kode_kantor,base_url,conn_id`, base URL and connection left empty: the shared connection) lists the
+offices served, for `NETRALITAS_OFFICE_ENDPOINTS`. The first line printed is `serving N offices on <url>`.
+
+No Airflow, no third-party packages: standard library only (the service's data comes from `generator`).
 """
 
 from __future__ import annotations
 
+import argparse
 import hmac
 import json
+import os
+import signal
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Literal, Self, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -40,6 +57,8 @@ DEFAULT_RECEIVED_AT = "2024-11-25T02:00:00+00:00"
 FaultKind = Literal["slow", "status", "rate_limit", "malformed", "truncated", "repeat_page"]
 FAULT_KINDS: tuple[str, ...] = ("slow", "status", "rate_limit", "malformed", "truncated", "repeat_page")
 MALFORMED_BODY = b'{"rows": [oops'
+HEALTH_PATH = "/health"
+TOKEN_ENV = "NETRALITAS_OFFICE_API_TOKEN"
 
 
 @dataclass(frozen=True)
@@ -147,7 +166,8 @@ class SampleOfficeApi:
     `rows_by_office` maps an office code ("82.04", "82") to its case rows; a row may carry `diterima_pada`
     (ISO-8601, UTC when naive), otherwise it counts as received at `DEFAULT_RECEIVED_AT`. The rows are copied.
     `request_log` lists `(office, path_and_query, status)` for every request, in arrival order (an office of
-    "" means the path was not `/kantor/{kode}/kasus`). All methods are thread-safe.
+    "" means the path was not `/kantor/{kode}/kasus`). `health=True` also answers `GET /health` without a
+    token. All methods are thread-safe.
     """
 
     def __init__(
@@ -156,6 +176,8 @@ class SampleOfficeApi:
         token: str,
         page_size: int = 50,
         faults: dict[str, Fault] | None = None,
+        *,
+        health: bool = False,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
@@ -163,6 +185,7 @@ class SampleOfficeApi:
             raise ValueError("token must not be empty")
         self._token = token
         self.page_size = page_size
+        self.health = health
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._rows: dict[str, list[_StoredRow]] = {
@@ -183,17 +206,19 @@ class SampleOfficeApi:
 
     @property
     def base_url(self) -> str | None:
-        """`http://127.0.0.1:PORT` while running, else None."""
+        """`http://HOST:PORT` while running (127.0.0.1 when bound to every interface), else None."""
         if self._server is None:
             return None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        host, port = self._server.server_address[:2]
+        return f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"
 
-    def start(self) -> str:
-        """Bind 127.0.0.1 on a free port, serve in a background thread, and return the base URL."""
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Bind `host:port` (loopback on a free port by default), serve in a background thread, and return the
+        base URL."""
         if self._server is not None:
             raise RuntimeError("the sample office API is already running")
         self._stopping.clear()
-        server = _Server(("127.0.0.1", 0), _Handler)
+        server = _Server((host, port), _Handler)
         server.api = self
         self._server = server
         self._thread = threading.Thread(
@@ -252,7 +277,10 @@ class SampleOfficeApi:
         segments = parts.path.strip("/").split("/")
         office = unquote(segments[1]) if len(segments) == 3 and segments[::2] == ["kantor", "kasus"] else ""
         with self._lock:
-            reply = self._decide(office, parts.query, authorization)
+            if self.health and parts.path == HEALTH_PATH:
+                reply = _Reply(200, _json_body({"status": "ok", "offices": len(self._rows)}))
+            else:
+                reply = self._decide(office, parts.query, authorization)
             self.request_log.append((office, target, reply.status))
         return reply
 
@@ -332,3 +360,61 @@ class SampleOfficeApi:
                 "watermark": watermark,
             }
         )
+
+
+# -- the service ---------------------------------------------------------------------------------------------
+
+
+def write_endpoints_file(path: Path, offices: list[str]) -> None:
+    """The endpoints file of `offices` (shared connection, its host), replaced atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".endpoints-")
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        handle.write("kode_kantor,base_url,conn_id\n" + "".join(f"{kode},,\n" for kode in sorted(offices)))
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def sample_rows(seed: int, total_cases: int) -> dict[str, list[dict[str, str]]]:
+    """The API offices' rows of the generated sample (the drop files it also writes are discarded)."""
+    from include.netralitas.generator import generate_sample
+
+    rows: dict[str, list[dict[str, str]]] = {}
+    with tempfile.TemporaryDirectory(prefix="netralitas-sample-") as scratch:
+        generate_sample(Path(scratch), seed=seed, total_cases=total_cases, api_rows=rows)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Serve the sample office API until SIGTERM or SIGINT.")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (0.0.0.0 in a container)")
+    parser.add_argument("--port", type=int, default=8081, help="port to bind; 0 picks a free one")
+    parser.add_argument("--seed", type=int, default=2024, help="seed of the generated sample (as make demo)")
+    parser.add_argument("--total-cases", type=int, default=3000, help="cases of the whole sample, all offices")
+    parser.add_argument("--page-size", type=int, default=50)
+    parser.add_argument("--endpoints-file", type=Path, help="write the offices served here, for the DAGs")
+    parser.add_argument("--token-env", default=TOKEN_ENV, help="environment variable holding the bearer token")
+    args = parser.parse_args(argv)
+    token = os.environ.get(args.token_env, "")
+    if not token:
+        parser.error(f"set the bearer token in the environment variable {args.token_env}")
+
+    rows = sample_rows(args.seed, args.total_cases)
+    if args.endpoints_file:
+        write_endpoints_file(args.endpoints_file, list(rows))
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):  # as PID 1 in a container, SIGTERM is ignored without this
+        signal.signal(signum, lambda *_: stop.set())
+    api = SampleOfficeApi(rows, token=token, page_size=args.page_size, health=True)
+    url = api.start(args.host, args.port)
+    print(f"serving {len(rows)} offices on {url}", flush=True)
+    try:
+        stop.wait()
+    finally:
+        api.stop()
+    print("stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
