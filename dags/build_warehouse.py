@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from airflow.sdk import dag, task
 
-from include.netralitas import assets, tags
+from include.netralitas import alerts, assets, tags
 
 
 @dag(
@@ -32,7 +32,12 @@ from include.netralitas import assets, tags
     catchup=False,
     max_active_runs=1,
     tags=[tags.WAREHOUSE],
-    default_args={"owner": tags.OWNER, "retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={
+        "owner": tags.OWNER,
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "on_failure_callback": alerts.on_failure(),  # SMTP and webhook, when their connections exist
+    },
     doc_md=__doc__,
 )
 def build_warehouse():

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from airflow.sdk import CronTriggerTimetable, dag, task
 
-from include.netralitas import assets, tags
+from include.netralitas import alerts, assets, tags
 
 WIB = "Asia/Jakarta"
 
@@ -31,7 +31,12 @@ WIB = "Asia/Jakarta"
     catchup=False,
     max_active_runs=1,
     tags=[tags.INGESTION, tags.NATIONAL_RELEASES],
-    default_args={"owner": tags.OWNER, "retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={
+        "owner": tags.OWNER,
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "on_failure_callback": alerts.on_failure(),  # SMTP and webhook, when their connections exist
+    },
     doc_md=__doc__,
 )
 def ingest_national_releases():

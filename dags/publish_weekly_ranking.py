@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
 
-from include.netralitas import assets, tags
+from include.netralitas import alerts, assets, tags
 from include.netralitas.weeks import publication_start
 
 WIB = "Asia/Jakarta"
@@ -36,11 +36,17 @@ WIB = "Asia/Jakarta"
     catchup=True,  # past weeks are published in order, one at a time (max_active_runs=1)
     max_active_runs=1,
     tags=[tags.PUBLICATION, tags.WEEKLY],
-    default_args={"owner": tags.OWNER, "retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={
+        "owner": tags.OWNER,
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "on_failure_callback": alerts.on_failure(),  # SMTP and webhook, when their connections exist
+    },
     params={
         "week": Param(None, type=["null", "string"], pattern=r"^\d{4}-W\d{2}$", description="YYYY-Www"),
         "force_reason": Param(None, type=["null", "string"], description="re-publish with this reason"),
     },
+    deadline=alerts.publication_deadline(),  # alert when not finished by Monday 10:00 WIB
     doc_md=__doc__,
 )
 def publish_weekly_ranking():

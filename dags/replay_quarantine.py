@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from airflow.sdk import Param, dag, task
 
-from include.netralitas import assets, tags
+from include.netralitas import alerts, assets, tags
 
 
 @dag(
@@ -34,7 +34,12 @@ from include.netralitas import assets, tags
     catchup=False,
     max_active_runs=1,
     tags=[tags.INGESTION, tags.REPLAY],
-    default_args={"owner": tags.OWNER, "retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={
+        "owner": tags.OWNER,
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "on_failure_callback": alerts.on_failure(),  # SMTP and webhook, when their connections exist
+    },
     params={
         "batch_ids": Param(
             [],

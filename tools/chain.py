@@ -45,6 +45,9 @@ def run_chain(week: IsoWeek, *, force_reason: str | None = None, dag_folder: Pat
         dag = bag.dags[dag_id]
         for task in dag.tasks:  # a one-shot local run fails at once instead of waiting out retry delays
             task.retries = 0
+        # nothing watches deadlines in a one-shot run, and dag.test() of a DAG that declares one fails after
+        # its tasks succeeded (Airflow 3.3.2; tests/include/test_alerts.py notices when that is fixed)
+        dag.deadline = None
         run = dag.test(logical_date=logical_date_for(week), run_conf=conf if dag.params else None)
         state = str(getattr(run, "state", None)).rsplit(".", 1)[-1].lower()
         outcome[dag_id] = state
