@@ -111,16 +111,20 @@ def land(landing_dir: Path, contract: str, raw: bytes, name: str, stem: str | No
     target = folder / f"{digest}{suffix or '.bin'}"
     if target.exists() and target.read_bytes() == raw:
         return target
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".landing-")
+    tmp: str | None = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".landing-")
         with os.fdopen(fd, "wb") as handle:
             handle.write(raw)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o400)
         os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)  # nothing half-written stays behind
+        if isinstance(exc, OSError):  # a full disk, say: name the file, which stays in the drop folder
+            raise OSError(exc.errno, f"landing {name} as {target} failed: {exc.strerror or exc}") from exc
         raise
     return target
 

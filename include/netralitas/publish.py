@@ -367,10 +367,18 @@ def _write_week(publish_dir: Path, week: str, files: dict[str, bytes]) -> Path:
     version = versions / f"{week}-{digest}"
     if not version.is_dir():
         staging = Path(tempfile.mkdtemp(dir=versions, prefix=f".tmp-{week}-"))
-        for name, content in files.items():
-            (staging / name).write_bytes(content)
-        os.chmod(staging, 0o755)
-        os.replace(staging, version)
+        current = staging
+        try:
+            for name, content in files.items():
+                current = staging / name
+                current.write_bytes(content)
+            current = staging
+            os.chmod(staging, 0o755)
+            os.replace(staging, version)
+        except OSError as exc:  # a full disk, say: nothing half-written stays, the previous version is untouched
+            shutil.rmtree(staging, ignore_errors=True)
+            message = f"publishing week {week} failed writing {current.name}: {exc.strerror or exc}"
+            raise OSError(exc.errno, message, str(publish_dir / week / current.name)) from exc
     link = publish_dir / week
     if link.exists() and not link.is_symlink():
         raise RuntimeError(f"{link} is a folder, not the symlink netralitas publishes; move it away first")
@@ -395,10 +403,14 @@ def _clean_versions(versions: Path, keep: set[str]) -> None:
 
 def _write_atomic(path: Path, content: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(content)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def render_index(weeks: list[str]) -> bytes:
