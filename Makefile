@@ -20,7 +20,7 @@ export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export GX_ANALYTICS_ENABLED := False
 export NO_COLOR := 1
 
-.PHONY: help install demo run test lint fmt lock check-lock bench bench-embedded airflow-db clean
+.PHONY: help install demo run test reliability lint fmt lock check-lock bench bench-embedded airflow-db clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -53,6 +53,13 @@ run: airflow-db ## run the chain on whatever lies in the drop folder: make run W
 
 test: $(STAMP) check-lock lint ## lock check, ruff, and the whole test suite (PostgreSQL tests need 127.0.0.1:5432)
 	$(PY) -m pytest
+
+reliability: $(STAMP) ## run tests/reliability on both warehouses and regenerate docs/reliability.md (PostgreSQL must answer at 127.0.0.1:5432)
+	@mkdir -p $(VAR)/logs
+	@echo "Running the bad inputs and the injected faults on DuckDB and PostgreSQL (log: var/logs/reliability.log)"
+	@CI=true $(PY) -m pytest tests/reliability -q --ignore=tests/reliability/test_report.py \
+		> $(VAR)/logs/reliability.log 2>&1; status=$$?; tail -1 $(VAR)/logs/reliability.log; \
+		$(PY) tools/reliability_report.py && $(PY) -m pytest tests/reliability/test_report.py -q && exit $$status
 
 lint: $(STAMP) ## ruff check and ruff format --check (never rewrites)
 	$(VENV)/bin/ruff check .

@@ -56,6 +56,11 @@ class Case:
     rows: tuple[int, int, int, int]  # in, loaded, quarantined, duplicates
     reason: str = ""  # in the batch error or one quarantine reason / rule
 
+    def expected(self) -> str:
+        n_in, loaded, quarantined, duplicates = self.rows
+        text = f"{self.status}; rows in {n_in} = loaded {loaded} + quarantined {quarantined} + duplicates {duplicates}"
+        return text + (f"; reason: {self.reason}" if self.reason else "")
+
 
 CASES = [
     Case("empty file", "82.04_a.csv", b"", "rejected", (0, 0, 0, 0), "empty"),
@@ -128,7 +133,8 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_bad_case_report(warehouse, settings, case: Case):
+def test_bad_case_report(reliability, warehouse, settings, case: Case):
+    reliability.case(case.name, "input", case.expected(), f"case report {case.file_name}")
     folder = settings.case_report_drop
     folder.mkdir(parents=True)
     (folder / case.file_name).write_bytes(case.content)
@@ -141,6 +147,10 @@ def test_bad_case_report(warehouse, settings, case: Case):
             " ".join(map(str, r)) for r in conn.execute(text("SELECT kolom, aturan, alasan FROM audit.quarantine"))
         ]
         tables = conn.execute(text("SELECT COUNT(*) FROM core.case_current")).scalar_one()  # still there
+    given = [r for r in [batch["error"] or "", *reasons] if r]
+    reason = next((r for r in given if case.reason and case.reason in r), given[0] if given else "")
+    rows = f"{result.rows_in}/{result.rows_loaded}/{result.rows_quarantined}/{result.rows_duplicate}"
+    reliability.observe(f"{result.status}; rows {rows}" + (f"; reason: {reason[:140]}" if reason else ""))
     assert batch["rows_in"] == batch["rows_loaded"] + batch["rows_quarantined"] + batch["rows_duplicate"]
     if case.reason:
         assert case.reason in (batch["error"] or "") or any(case.reason in r for r in reasons), reasons
@@ -148,49 +158,65 @@ def test_bad_case_report(warehouse, settings, case: Case):
     assert not any(folder.iterdir())  # nothing left behind, nothing lost: the raw file is in the landing zone
 
 
-def test_the_same_file_renamed_is_one_batch(warehouse, settings):
+def test_the_same_file_renamed_is_one_batch(reliability, warehouse, settings):
+    reliability.case("the same file renamed", "input", "already_loaded: one batch, not two")
     folder = settings.case_report_drop
     folder.mkdir(parents=True)
     (folder / "82.04_a.csv").write_bytes(csv_text(GOOD.format(n=1)))
     ingest_case_reports(warehouse, settings, hmac_key(settings))
     (folder / "82.04_renamed.csv").write_bytes(csv_text(GOOD.format(n=1)))
     [again] = ingest_case_reports(warehouse, settings, hmac_key(settings))
+    reliability.observe(again.status)
     assert again.status == "already_loaded"
 
 
-@pytest.mark.parametrize(
-    ("jumlah", "reason"), [("-3", "bilangan bulat"), ("2.5", "bilangan bulat"), ("1.234", "bilangan bulat"),
-                           ("dua", "bilangan bulat")],
-)  # fmt: skip
-def test_bad_release_counts(warehouse, settings, jumlah, reason):
+RELEASE_COUNTS = ["-3", "2.5", "1.234", "dua"]
+OTHER_INPUTS = [
+    "the same file renamed", *[f"national release jumlah {j}" for j in RELEASE_COUNTS],
+    "HTML release without a table", "a file over the size limit",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("jumlah", RELEASE_COUNTS)
+def test_bad_release_counts(reliability, warehouse, settings, jumlah):
+    reliability.case(f"national release jumlah {jumlah}", "input", "row quarantined (bilangan bulat); rows 2/1/1")
     folder = settings.national_release_drop
     folder.mkdir(parents=True)
     (folder / "r.csv").write_text(f"instansi,jumlah\nKemenag,4\nPemkab Halsel,{jumlah}\n")
     meta = {"penerbit": "BKN", "judul": "R", "tanggal_data": "2024-11-15", "pemilihan": "SEMUA"}
     (folder / "r.meta.json").write_text(json.dumps(meta))
     [result] = ingest_national_releases(warehouse, settings)
+    with warehouse.read() as conn:
+        reasons = conn.execute(text("SELECT alasan FROM audit.quarantine")).scalars().all()
+    reason = next((r for r in reasons if "bilangan bulat" in r), reasons[0] if reasons else "")
+    reliability.observe(f"rows {result.rows_in}/{result.rows_loaded}/{result.rows_quarantined}; reason: {reason}")
     assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (2, 1, 1)
+    assert any("bilangan bulat" in r for r in reasons), reasons
 
 
-def test_an_html_release_without_a_table(warehouse, settings):
+def test_an_html_release_without_a_table(reliability, warehouse, settings):
+    reliability.case("HTML release without a table", "input", "rejected: no table")
     folder = settings.national_release_drop
     folder.mkdir(parents=True)
     (folder / "r.html").write_text("<html><body><p>Data menyusul</p></body></html>")
     meta = {"penerbit": "BKN", "judul": "R", "tanggal_data": "2024-11-15", "pemilihan": "SEMUA"}
     (folder / "r.meta.json").write_text(json.dumps(meta))
     [result] = ingest_national_releases(warehouse, settings)
+    reliability.observe(f"{result.status}: {result.error}")
     assert result.status == "rejected"
     assert "no table" in result.error
 
 
-def test_an_oversized_file_is_rejected_without_reading_it(warehouse, settings, monkeypatch):
+def test_an_oversized_file_is_rejected_without_reading_it(reliability, warehouse, settings, monkeypatch):
     from include.netralitas import readers
 
+    reliability.case("a file over the size limit", "input", "rejected without reading it: over the limit")
     monkeypatch.setattr(readers, "MAX_FILE_BYTES", 1000)
     folder = settings.case_report_drop
     folder.mkdir(parents=True)
     (folder / "82.04_big.csv").write_bytes(csv_text(*[GOOD.format(n=i) for i in range(50)]))
     [result] = ingest_case_reports(warehouse, settings, hmac_key(settings))
+    reliability.observe(f"{result.status}: {result.error}")
     assert result.status == "rejected"
     assert "over the limit of 1000 bytes" in result.error
 
