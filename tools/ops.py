@@ -4,7 +4,7 @@ publications, and how the resolver reads an instansi name. Read-only; docs/runbo
     python tools/ops.py batches [--problems] [--office KODE]
     python tools/ops.py quarantine [--batch ID] [--column KOLOM] [--reason TEXT] [--all] [--summary | --ids]
     python tools/ops.py validation [--suite NAME] [--failed] [--batch ID]
-    python tools/ops.py pulls [--failed]
+    python tools/ops.py pulls [--failed] [--office KODE]
     python tools/ops.py endpoints
     python tools/ops.py publications [--week YYYY-Www]
     python tools/ops.py resolve NAME [NAME ...] [--strict]
@@ -170,9 +170,18 @@ def pulls(args: argparse.Namespace, settings: Settings) -> int:
         " SELECT p.*, ROW_NUMBER() OVER (PARTITION BY kode_kantor ORDER BY pulled_at DESC) AS newest"
         " FROM landing.api_pull AS p) AS latest WHERE newest = 1"
     )
+    params: dict[str, Any] = {}
     if args.failed:
         sql += " AND status = 'failed'"
-    show(query(settings, sql + " ORDER BY status, kode_kantor"), "no office API pulls", args.limit)
+    if args.office:
+        sql += " AND kode_kantor = :office"
+        params["office"] = args.office
+    empty = (
+        "no office API pull"
+        + (" whose latest pull failed" if args.failed else "")
+        + (f" of office {args.office}" if args.office else "")
+    )
+    show(query(settings, sql + " ORDER BY status, kode_kantor", params), empty, args.limit)
     return 0
 
 
@@ -282,6 +291,7 @@ def parser() -> argparse.ArgumentParser:
 
     sub = command("pulls", pulls, "the latest API pull of each office (landing.api_pull)")
     sub.add_argument("--failed", action="store_true", help="only offices whose latest pull failed")
+    sub.add_argument("--office", help="only this kode_kantor")
     sub.add_argument("--limit", type=int, default=100)
 
     command("endpoints", endpoints, "check the endpoints file (NETRALITAS_OFFICE_ENDPOINTS) and list it")
