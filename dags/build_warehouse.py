@@ -8,6 +8,7 @@ reconciliation as a warning), all in one transaction. Triggered by either ingest
 Assets. Idempotent: re-running it for the same staged data changes nothing.
 
 * **Outputs:** `core.*`; one Asset per table it writes (`netralitas://warehouse/core/<table>`).
+* **Runbook:** `docs/runbook.md#build_warehouse` in the repository: failures and the daily tasks.
 * **Owner:** netralitas-data.
 * **When it fails:** nothing is half-written (one transaction). `WarehouseCheckFailed`: a post-load check
   failed, the build was rolled back and the failing checks are in `audit.validation_result`

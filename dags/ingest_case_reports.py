@@ -14,6 +14,7 @@ offices dropped (or the pull wrote) in `$NETRALITAS_DROP_DIR/case-reports/`
   dates), XLSX and JSON files.
 * **Outputs:** `landing.batch` (manifest), `staging.case_report`, `audit.quarantine`,
   `audit.validation_result`, each an Asset; `staging.*` triggers `build_warehouse`.
+* **Runbook:** `docs/runbook.md#ingest_case_reports` in the repository: failures and the daily tasks.
 * **Owner:** netralitas-data.
 * **Freshness:** `check_freshness` then logs a warning listing the offices with no case report for
   `$NETRALITAS_FRESHNESS_DAYS` (14) days up to the run's logical date, never-reporting ones first; it never

@@ -7,6 +7,7 @@ document), validates it with the Great Expectations suite `national_release_v1` 
 
 * **Outputs:** `landing.batch`, `staging.national_release(_row)`, `audit.quarantine`,
   `audit.validation_result`, each an Asset; `staging.*` triggers `build_warehouse`.
+* **Runbook:** `docs/runbook.md#ingest_national_releases` in the repository: failures and the daily tasks.
 * **Owner:** netralitas-data.
 * **When it fails:** a release whose metadata is missing or wrong is rejected whole
   (`landing.batch.status = 'rejected'`, reason in `error`); correct the sidecar and drop both files again.

@@ -13,6 +13,7 @@ The week is the data interval's (a `CronDataIntervalTimetable`: the interval is 
 Re-running a published week returns its frozen snapshot; pass `force_reason` to re-publish, recorded in
 `audit.publication_log`.
 
+* **Runbook:** `docs/runbook.md#publish_weekly_ranking` in the repository: failures and the daily tasks.
 * **Owner:** netralitas-data.
 * **When it fails:** a week folder appears complete or not at all; re-run the task.
 """

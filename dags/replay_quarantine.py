@@ -12,6 +12,7 @@ The same from a shell: `python tools/replay.py BATCH_ID ...`.
 
 * **Outputs:** `staging.*` (which triggers `build_warehouse`), `audit.quarantine` (released rows get
   `dilepas_pada`), `audit.replay`, `landing.batch`.
+* **Runbook:** `docs/runbook.md#replay_quarantine` in the repository: failures and the daily tasks.
 * **Owner:** netralitas-data.
 * **When it fails:** the log names each batch that could not be replayed and why (unknown id, or a rejected
   batch: drop a corrected file instead); the other batches are replayed regardless.
