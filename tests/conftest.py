@@ -54,13 +54,17 @@ def _pg_available() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> str:
-    reason = _pg_available()
+def require_service(service: str, reason: str | None) -> None:
+    """A missing service skips the test with the reason, except under CI=true, where the test fails."""
     if reason:
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true requires PostgreSQL: {reason}")
+            pytest.fail(f"CI=true requires {service}: {reason}")
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    require_service("PostgreSQL", _pg_available())
     return PG_URL
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import socket
 import time
 import uuid
@@ -21,7 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from tests.conftest import _pg_admin_engine
+from tests.conftest import _pg_admin_engine, require_service
 from tools.chain import demo_data
 from tools.native_stack import NativeStack
 
@@ -44,11 +43,7 @@ def _redis_available() -> str | None:
 
 @pytest.fixture
 def redis_broker() -> str:
-    reason = _redis_available()
-    if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true requires Redis: {reason}")
-        pytest.skip(reason)
+    require_service("Redis", _redis_available())
     return f"redis://{REDIS[0]}:{REDIS[1]}/0"
 
 
