@@ -9,10 +9,12 @@ folder only after its batch is committed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import tempfile
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -95,6 +97,25 @@ def content_hash(*parts: bytes) -> str:
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
+
+
+STALE_TEMPORARY_S = 3600  # no landing write takes an hour: a temporary file that old lost its writer
+
+
+def sweep_stale_temporaries(landing_dir: Path, contract: str, *, older_than_s: float = STALE_TEMPORARY_S) -> int:
+    """Remove the hidden temporary files that a writer killed mid-write (kill -9) left in the landing zone.
+
+    They are never read (a landed file appears only by an atomic rename); a fresh one may belong to a writer
+    still at work, so only those older than `older_than_s` go. Returns how many were removed.
+    """
+    cutoff = time.time() - older_than_s
+    removed = 0
+    for path in (landing_dir / contract.split("/")[0]).glob("*/.landing-*"):
+        with contextlib.suppress(FileNotFoundError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+    return removed
 
 
 def land(landing_dir: Path, contract: str, raw: bytes, name: str, stem: str | None = None) -> Path:
@@ -265,6 +286,7 @@ def _scan(
     conn: Connection, settings: Settings, folder: Path, contract: str
 ) -> tuple[list[_Pending], list[BatchResult]]:
     """Land every file of `folder`; skip content already loaded (and clear it from the drop folder)."""
+    sweep_stale_temporaries(settings.landing_dir, contract)
     pending: list[_Pending] = []
     for path in _drop_files(folder):
         parts = [path]
