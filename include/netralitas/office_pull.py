@@ -118,8 +118,18 @@ def pull_offices(
     results: list[PullResult] = []
     records = []
     for group in groups.values():
-        client = client_for(group[0])
         offices = [e.kode_kantor for e in group]
+        try:
+            client = client_for(group[0])
+        except Exception as exc:  # e.g. its connection is missing: these offices fail, the others are pulled
+            error = f"no API client for connection {group[0].conn_id!r}: {type(exc).__name__}: {exc}"
+            now = datetime.now(UTC)
+            for kode in offices:
+                result = PullResult(kode, "failed", watermark=marks.get(kode), error=error)
+                results.append(result)
+                records.append({**vars(result), "base_url": group[0].base_url, "pulled_at": now, "run_id": run_id})
+                log.warning("office API %s: failed — %s", kode, error)
+            continue
         fetched, failed = client.fetch_many(offices, {k: marks.get(k) for k in offices})
         now = datetime.now(UTC)
         for kode in offices:

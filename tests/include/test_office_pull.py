@@ -70,6 +70,29 @@ def test_pull_loads_good_offices_marks_the_failing_one_and_is_incremental(api, w
     assert len(list((settings.landing_dir / "api-page").rglob("*.json"))) >= 5  # raw pages landed
 
 
+def test_an_office_whose_connection_is_missing_fails_alone(api, warehouse, settings):
+    endpoints = [
+        OfficeEndpoint("82.04", api.base_url, "netralitas_office_api"),
+        OfficeEndpoint("82.01", "https://api.bawaslu-halbar.example", "bawaslu_halbar"),  # no such connection
+    ]
+
+    def client_for(endpoint: OfficeEndpoint) -> OfficeApiClient:
+        if endpoint.conn_id == "bawaslu_halbar":
+            raise LookupError("The conn_id `bawaslu_halbar` isn't defined")
+        return OfficeApiClient(endpoint.base_url, "s3cret", timeout=2, max_attempts=1, sleep=lambda s: None)
+
+    results = {r.kode_kantor: r for r in pull_offices(warehouse, settings, endpoints, client_for, run_id="p1")}
+    assert (results["82.04"].status, results["82.04"].rows) == ("ok", 60)
+    assert results["82.01"].status == "failed"
+    assert "bawaslu_halbar" in results["82.01"].error
+    with warehouse.read() as conn:
+        pulls = conn.execute(text("SELECT kode_kantor, status, base_url FROM landing.api_pull ORDER BY 1")).all()
+    assert [tuple(p) for p in pulls] == [
+        ("82.01", "failed", "https://api.bawaslu-halbar.example"),
+        ("82.04", "ok", api.base_url),
+    ]
+
+
 def test_endpoints_file(tmp_path):
     path = tmp_path / "endpoints.csv"
     path.write_text("kode_kantor,base_url,conn_id\n82.04,https://api.halsel.example/,\n82.01,,bawaslu_halbar\n")
