@@ -17,8 +17,8 @@ offices dropped (or the pull wrote) in `$NETRALITAS_DROP_DIR/case-reports/`
 * **Runbook:** `docs/runbook.md#ingest_case_reports` in the repository: failures and the daily tasks.
 * **Owner:** netralitas-data.
 * **Freshness:** `check_freshness` then logs a warning listing the offices with no case report for
-  `$NETRALITAS_FRESHNESS_DAYS` (14) days up to the run's logical date, never-reporting ones first; it never
-  fails the run. The same picture for analysts: `mart.office_freshness`.
+  `$NETRALITAS_FRESHNESS_DAYS` (14) days up to the run's logical date, offices with no report at all
+  first; it never fails the run. The same picture for analysts: `mart.office_freshness`.
 * **When it fails:** the task log lists each file with its row accounting. A file that cannot be read
   is in `landing.batch` with `status = 'rejected'` and its `error`; fix it and drop it again.
   A failure of the task itself (warehouse unreachable, key missing) is safe to retry: files leave the drop
@@ -114,7 +114,7 @@ def ingest_case_reports():
             shown = "\n".join(office.describe(as_of) for office in stale[:60])
             more = f"\n... and {len(stale) - 60} more (SELECT * FROM mart.office_freshness)" if len(stale) > 60 else ""
             logging.getLogger(__name__).warning(
-                "%d offices sent no case report for %d days up to %s (%d never did):\n%s%s",
+                "%d offices sent no case report for %d days up to %s (%d with none at all by then):\n%s%s",
                 len(stale), days, f"{as_of:%Y-%m-%d %H:%M %Z}", never, shown, more,
             )  # fmt: skip
         return {"offices_stale": len(stale), "offices_never_reported": never, "days": days}

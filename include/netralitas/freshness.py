@@ -35,18 +35,18 @@ def freshness_days() -> int:
 class StaleOffice:
     kode_kantor: str
     wilayah: str
-    laporan_terakhir: datetime | None  # None: never reported
+    laporan_terakhir: datetime | None  # None: no report received up to the check's as_of
 
     def describe(self, as_of: datetime) -> str:
         if self.laporan_terakhir is None:
-            return f"{self.kode_kantor} {self.wilayah}: belum pernah melapor (never reported)"
+            return f"{self.kode_kantor} {self.wilayah}: belum ada laporan sampai {as_of:%Y-%m-%d} (no report yet)"
         days = (as_of - self.laporan_terakhir).days
         return f"{self.kode_kantor} {self.wilayah}: laporan terakhir {self.laporan_terakhir:%Y-%m-%d} ({days} hari)"
 
 
 def stale_offices(wh: Warehouse, *, as_of: datetime, days: int) -> list[StaleOffice]:
     """Offices whose latest loaded case report (received up to `as_of`) is older than `days`, or missing;
-    the ones that never reported first, then the longest silent."""
+    the ones with no report at all up to `as_of` first, then the longest silent."""
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
     wh.migrate()

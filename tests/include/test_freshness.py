@@ -43,7 +43,7 @@ def test_offices_silent_for_n_days_are_listed_and_the_fresh_ones_are_not(warehou
     assert [s.kode_kantor for s in stale[len(never) :]] == ["11.01", "82"]  # the longest silent first
     assert stale[len(never)].laporan_terakhir == AS_OF - timedelta(days=40)
     assert "40 hari" in stale[len(never)].describe(AS_OF)
-    assert "never reported" in stale[0].describe(AS_OF)
+    assert "no report yet" in stale[0].describe(AS_OF)
 
     assert {s.kode_kantor for s in stale_offices(warehouse, as_of=AS_OF, days=30)} >= {"11.01"}
     assert "82" not in {s.kode_kantor for s in stale_offices(warehouse, as_of=AS_OF, days=30)}
