@@ -6,7 +6,7 @@ Celery worker as background processes, Redis as the broker and PostgreSQL as met
 
 Both databases must exist (`createdb airflow; createdb netralitas`). The command migrates the metadata
 database, starts the four processes with their logs in `$AIRFLOW_HOME/logs/native/`, prints the UI address,
-and stops them all on Ctrl-C. This is the same topology as docker-compose.yml, and what
+and stops them all on Ctrl-C or SIGTERM. This is the same topology as docker-compose.yml, and what
 tests/e2e/test_celery.py starts to prove the distributed path.
 """
 
@@ -166,6 +166,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     home = Path(os.environ.get("AIRFLOW_HOME", ROOT / "var" / "airflow-native"))
     stack = NativeStack(home, args.metadata_url, args.warehouse_url, args.broker_url, port=args.port)
+
+    def interrupt(signum: int, _frame) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    # Ctrl-C or a SIGTERM stops everything (a shell that starts this in the background ignores SIGINT)
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     stack.migrate()
     stack.start()
     try:
