@@ -83,6 +83,16 @@ def pg_url(pg_server: str):
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """The metadata database of the tests' Airflow home, migrated once per session (for `dag.test()`)."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
+    return _AIRFLOW_HOME
+
+
 @pytest.fixture(params=["duckdb", "postgresql"])
 def warehouse_url(request, tmp_path: Path) -> str:
     """The same test on the embedded default and on PostgreSQL."""

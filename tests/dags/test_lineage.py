@@ -39,8 +39,7 @@ def test_openlineage_is_off_unless_a_transport_is_configured(tmp_path):
     )
 
 
-def test_with_a_transport_each_task_run_emits_openlineage_events(tmp_path):
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
+def test_with_a_transport_each_task_run_emits_openlineage_events(airflow_db, tmp_path):
     events = tmp_path / "openlineage.jsonl"
     transport = json.dumps({"type": "file", "log_file_path": str(events), "append": True})
     env = _env(tmp_path, AIRFLOW__OPENLINEAGE__TRANSPORT=transport, AIRFLOW__OPENLINEAGE__NAMESPACE="netralitas")

@@ -3,10 +3,6 @@ row loads exactly once, and each replay is in the manifest."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-import pytest
 from sqlalchemy import text
 
 from include.netralitas.ingest import ingest_case_reports
@@ -18,11 +14,6 @@ ROWS = [
     "82.04,1/PL,2024-11-01,PILKADA-2024,Pemkab Halsel,,,pelaksana,lainnya,diproses",
     "82.04,9/PL,2024-11-01,PILKADA-2024,Pemda Bima,,,pelaksana,lainnya,diproses",  # ambiguous: Kabupaten or Kota
 ]
-
-
-@pytest.fixture(scope="module")
-def airflow_db():
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
 
 
 def replay_run(batch_ids: list[str]) -> str:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import csv
-import subprocess
 import sys
 
 import pytest
@@ -29,11 +28,6 @@ COUNTED = (
     "core.case_current",
     "audit.quarantine",
 )
-
-
-@pytest.fixture(scope="session")
-def airflow_db():
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
 
 
 def counts(wh: Warehouse) -> dict[str, int]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,11 +27,6 @@ TOKEN = "webhook-token-5d2c81e0"
 NIP = "198501012010011001"
 BASE_URL = "https://airflow.pengawas.example"
 BUNDLE = "alerts-test"
-
-
-@pytest.fixture(scope="module")
-def airflow_db():
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
 
 
 @pytest.fixture
