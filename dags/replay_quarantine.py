@@ -57,28 +57,23 @@ def replay_quarantine():
     def replay(params: dict | None = None, run_id: str | None = None) -> dict[str, int]:
         from airflow.sdk import Variable
 
-        from include.netralitas.ingest import ReplayRefused, replay_batch
+        from include.netralitas.ingest import replay_batches
         from include.netralitas.settings import get_settings, hmac_key
         from include.netralitas.warehouse import Warehouse
 
         settings = get_settings()
-        warehouse = Warehouse(settings.warehouse_url)
         key = hmac_key(settings, Variable.get("netralitas_hmac_key", default=None))
-        refused: list[str] = []
-        loaded = quarantined = 0
-        for batch_id in (params or {}).get("batch_ids") or []:
-            try:
-                result = replay_batch(warehouse, settings, batch_id, key, run_id=run_id)
-            except ReplayRefused as exc:
-                print(f"{batch_id}: not replayed: {exc}")
-                refused.append(batch_id)
-                continue
-            print(f"{batch_id} ({result.file_name}): loaded={result.rows_loaded} quarantined={result.rows_quarantined}")
-            loaded += result.rows_loaded
-            quarantined += result.rows_quarantined
-        if refused:
-            raise RuntimeError(f"{len(refused)} batch(es) not replayed: {', '.join(refused)}; see the log above")
-        return {"rows_loaded": loaded, "rows_quarantined": quarantined}
+        batch_ids = (params or {}).get("batch_ids") or []
+        replayed, refused = replay_batches(
+            Warehouse(settings.warehouse_url), settings, batch_ids, key, run_id=run_id, report=print
+        )
+        if refused:  # the others were replayed all the same
+            reasons = "; ".join(f"{batch_id}: {reason}" for batch_id, reason in refused.items())
+            raise RuntimeError(f"{len(refused)} batch(es) not replayed: {reasons}")
+        return {
+            "rows_loaded": sum(r.rows_loaded for r in replayed),
+            "rows_quarantined": sum(r.rows_quarantined for r in replayed),
+        }
 
     replay()
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from include.netralitas.ingest import ReplayRefused, replay_batch  # noqa: E402
+from include.netralitas.ingest import replay_batches  # noqa: E402
 from include.netralitas.settings import get_settings, hmac_key  # noqa: E402
 from include.netralitas.warehouse import Warehouse  # noqa: E402
 
@@ -26,17 +26,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-id", default="manual-replay", help="recorded in audit.replay")
     args = parser.parse_args(argv)
     settings = get_settings()
-    warehouse = Warehouse(settings.warehouse_url)
-    failed = 0
-    for batch_id in args.batch_ids:
-        try:
-            result = replay_batch(warehouse, settings, batch_id, hmac_key(settings), run_id=args.run_id)
-        except ReplayRefused as exc:
-            print(f"{batch_id}: not replayed: {exc}", file=sys.stderr)
-            failed += 1
-            continue
-        print(f"{batch_id} ({result.file_name}): loaded={result.rows_loaded} quarantined={result.rows_quarantined}")
-    return 1 if failed else 0
+    _, refused = replay_batches(
+        Warehouse(settings.warehouse_url), settings, args.batch_ids, hmac_key(settings), run_id=args.run_id,
+        report=print,
+    )  # fmt: skip
+    for batch_id, reason in refused.items():
+        print(f"{batch_id}: not replayed: {reason}", file=sys.stderr)
+    return 1 if refused else 0
 
 
 if __name__ == "__main__":

@@ -601,3 +601,27 @@ def replay_batch(
     log.info("replayed %s: %d row(s) released from quarantine, %d still quarantined", batch_id, len(released),
              result.rows_quarantined)  # fmt: skip
     return result
+
+
+def replay_batches(
+    wh: Warehouse,
+    settings: Settings,
+    batch_ids: list[str],
+    key: bytes | None = None,
+    *,
+    run_id: str | None = None,
+    report: Callable[[str], None] = log.info,
+) -> tuple[list[BatchResult], dict[str, str]]:
+    """Replay each batch (`replay_batch`); one that is refused never stops the others. Reports a line per
+    replayed batch and returns the replayed batches' results and the refused ones with their reason."""
+    replayed: list[BatchResult] = []
+    refused: dict[str, str] = {}
+    for batch_id in batch_ids:
+        try:
+            result = replay_batch(wh, settings, batch_id, key, run_id=run_id)
+        except ReplayRefused as exc:
+            refused[batch_id] = str(exc)
+            continue
+        replayed.append(result)
+        report(f"{batch_id} ({result.file_name}): loaded={result.rows_loaded} quarantined={result.rows_quarantined}")
+    return replayed, refused
