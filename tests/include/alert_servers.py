@@ -7,14 +7,16 @@ keeps every message it accepts; `WebhookServer` keeps every POST and answers wit
 from __future__ import annotations
 
 import base64
+import contextlib
 import email
 import email.policy
 import http.server
 import socketserver
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass
@@ -138,7 +140,21 @@ class WebhookServer(http.server.ThreadingHTTPServer):
         return self.server_address[1]
 
 
+S = TypeVar("S", bound=socketserver.BaseServer)
+
+
 def serve(server: socketserver.BaseServer) -> threading.Thread:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     return thread
+
+
+@contextlib.contextmanager
+def serving(server: S) -> Iterator[S]:
+    """`server` answering in a thread for the duration of the block, then shut down and closed."""
+    serve(server)
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

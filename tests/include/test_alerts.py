@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from include.netralitas import alerts
-from tests.include.alert_servers import SmtpServer, WebhookServer, serve
+from tests.include.alert_servers import SmtpServer, WebhookServer, serving
 
 WIB = alerts.WIB
 TO = ["oncall@pengawas.example", "data@pengawas.example"]
@@ -31,20 +31,14 @@ BUNDLE = "alerts-test"
 
 @pytest.fixture
 def smtp_server():
-    server = SmtpServer()
-    serve(server)
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(SmtpServer()) as server:
+        yield server
 
 
 @pytest.fixture
 def webhook_server():
-    server = WebhookServer()
-    serve(server)
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(WebhookServer()) as server:
+        yield server
 
 
 def smtp_uri(port: int) -> str:
