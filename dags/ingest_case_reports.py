@@ -102,21 +102,16 @@ def ingest_case_reports():
         import logging
         from datetime import UTC
 
-        from include.netralitas.freshness import freshness_days, stale_offices
+        from include.netralitas.freshness import freshness_days, stale_offices, warning_text
         from include.netralitas.settings import get_settings
         from include.netralitas.warehouse import Warehouse
 
         as_of = logical_date or datetime.now(UTC)
         days = freshness_days()
         stale = stale_offices(Warehouse(get_settings().warehouse_url), as_of=as_of, days=days)
-        never = sum(office.laporan_terakhir is None for office in stale)
         if stale:
-            shown = "\n".join(office.describe(as_of) for office in stale[:60])
-            more = f"\n... and {len(stale) - 60} more (SELECT * FROM mart.office_freshness)" if len(stale) > 60 else ""
-            logging.getLogger(__name__).warning(
-                "%d offices sent no case report for %d days up to %s (%d with none at all by then):\n%s%s",
-                len(stale), days, f"{as_of:%Y-%m-%d %H:%M %Z}", never, shown, more,
-            )  # fmt: skip
+            logging.getLogger(__name__).warning(warning_text(stale, as_of=as_of, days=days))
+        never = sum(office.laporan_terakhir is None for office in stale)
         return {"offices_stale": len(stale), "offices_never_reported": never, "days": days}
 
     pull_office_apis() >> ingest() >> check_freshness()

@@ -63,3 +63,16 @@ def stale_offices(wh: Warehouse, *, as_of: datetime, days: int) -> list[StaleOff
         if last_seen.get(kode) is None or last_seen[kode] < cutoff
     ]
     return sorted(stale, key=lambda s: (s.laporan_terakhir is not None, s.laporan_terakhir or as_of, s.kode_kantor))
+
+
+def warning_text(stale: list[StaleOffice], *, as_of: datetime, days: int, shown: int = 60) -> str:
+    """The ingestion DAG's freshness warning: the count, then one line per office (at most `shown`)."""
+    none_at_all = sum(office.laporan_terakhir is None for office in stale)
+    lines = [office.describe(as_of) for office in stale[:shown]]
+    if len(stale) > shown:
+        lines.append(f"... and {len(stale) - shown} more (SELECT * FROM mart.office_freshness)")
+    head = (
+        f"{len(stale)} offices sent no case report for {days} days up to {as_of:%Y-%m-%d %H:%M %Z}"
+        f" ({none_at_all} with none at all by then):"
+    )
+    return "\n".join([head, *lines])

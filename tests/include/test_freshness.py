@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from include.netralitas.catalogue import load_catalogue
-from include.netralitas.freshness import freshness_days, stale_offices
+from include.netralitas.freshness import freshness_days, stale_offices, warning_text
 from include.netralitas.ingest import ingest_case_reports
 from include.netralitas.settings import hmac_key
 from include.netralitas.weeks import WIB
@@ -44,6 +44,11 @@ def test_offices_silent_for_n_days_are_listed_and_the_fresh_ones_are_not(warehou
     assert stale[len(never)].laporan_terakhir == AS_OF - timedelta(days=40)
     assert "40 hari" in stale[len(never)].describe(AS_OF)
     assert "no report yet" in stale[0].describe(AS_OF)
+    text = warning_text(stale, as_of=AS_OF, days=14, shown=3).splitlines()
+    assert text[0].startswith(f"{offices - 1} offices sent no case report for 14 days up to 2024-12-02 07:00")
+    assert f"({offices - 3} with none at all by then)" in text[0]
+    assert text[1:4] == [office.describe(AS_OF) for office in stale[:3]]
+    assert text[4] == f"... and {offices - 4} more (SELECT * FROM mart.office_freshness)"
 
     assert {s.kode_kantor for s in stale_offices(warehouse, as_of=AS_OF, days=30)} >= {"11.01"}
     assert "82" not in {s.kode_kantor for s in stale_offices(warehouse, as_of=AS_OF, days=30)}
