@@ -28,6 +28,8 @@ os.environ.update(
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "GX_ANALYTICS_ENABLED": "False",
         "NO_COLOR": "1",
+        # tests drop a file and ingest it at once; the settle interval has tests of its own
+        "NETRALITAS_SETTLE_SECONDS": "0",
     }
 )
 PG_URL = os.environ.get("NETRALITAS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 CASE_REPORT_CONTRACT = "case-report/v1"
 NATIONAL_RELEASE_CONTRACT = "national-release/v1"
@@ -91,5 +92,7 @@ def normalise_pemilihan(value: str | None) -> str | None:
 
 
 def normalise_header(name: str) -> str:
-    """Header names are case-insensitive and surrounding spaces (and a stray BOM) are ignored."""
-    return name.replace("\ufeff", "").strip().lower()
+    """Header names are case-insensitive; surrounding spaces, a stray BOM, zero-width characters and
+    compatibility forms (fullwidth letters) are ignored."""
+    name = unicodedata.normalize("NFKC", name)
+    return re.sub("[\u200b\u200c\u200d\u2060\ufeff\u00ad]", "", name).strip().lower()

@@ -13,10 +13,11 @@ import contextlib
 import hashlib
 import logging
 import os
+import re
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,8 +31,11 @@ from include.netralitas.contracts import (
     NATIONAL_RELEASE_CONTRACT,
     normalise_pemilihan,
 )
+from include.netralitas.explain import DEFECT_COLUMN, defects, explain, safe_value
 from include.netralitas.pii import mask_format, pseudonymise
 from include.netralitas.readers import (
+    MAX_FILE_BYTES,
+    NOTES_COLUMN,
     ROW_COLUMN,
     BatchRejected,
     read_case_report,
@@ -44,9 +48,11 @@ from include.netralitas.validation import (
     ValidationOutcome,
     case_report_rules,
     data_docs_index,
+    defect_rule,
     national_release_rules,
     run_suite,
 )
+from include.netralitas.weeks import WIB
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -86,9 +92,11 @@ class _Pending:
     result: BatchResult
     drop_paths: list[Path]
     landed: Path
-    received_at: datetime
+    received_at: datetime  # the file's time (or the pull's): freshness only, never the order of reports
     frame: pd.DataFrame | None = None
     meta: object | None = None
+    rejection: BatchRejected | None = None  # rejected before reading (its size, its name)
+    source: str = "file"  # file | api
 
 
 def content_hash(*parts: bytes) -> str:
@@ -157,16 +165,48 @@ def office_from_name(name: str) -> str:
 
 
 def _received_at(path: Path) -> datetime:
-    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+    return datetime.fromtimestamp(path.lstat().st_mtime, tz=UTC)
 
 
-def _drop_files(folder: Path) -> list[Path]:
-    if not folder.exists():
-        return []
-    files = [
-        p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".") and not p.name.endswith(".meta.json")
-    ]
-    return sorted(files, key=lambda p: (p.stat().st_mtime, p.name))
+# Names that uploaders and editors use while a file is still being written; they are never read.
+WRITING_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download", ".filepart")
+_UNPRINTABLE = re.compile("[\\x00-\\x1f\\x7f-\\x9f\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff\\\\]")
+
+
+def printable_name(name: str) -> tuple[str, str | None]:
+    """The file name as it may be stored and printed, and the problem that makes it unsafe, if any.
+
+    A name that is not valid UTF-8 (Python's surrogate escapes), or that holds a control character, a line
+    break, a bidi override, a zero-width character or a backslash, is rendered with escapes (`\\n`, `\\xff`,
+    `\\u202e`) and its batch is rejected: such a name can forge a log line or a listing.
+    """
+    problems = []
+    raw = name.encode("utf-8", "surrogateescape")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        problems.append("not valid UTF-8")
+    text = raw.decode("utf-8", "backslashreplace")
+    if _UNPRINTABLE.search(text):
+        problems.append("holds control, line-break, bidi, zero-width or backslash characters")
+    rendered = _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return rendered, ("; ".join(problems) or None)
+
+
+def _drop_files(folders: list[Path]) -> list[Path]:
+    """The data files of the drop folders in name order (the stable order of batches received together):
+    hidden files, sidecars, files still being written by their name and Excel's `~$` lock files left out."""
+    files = []
+    for folder in folders:
+        if not folder.exists():
+            continue
+        for path in folder.iterdir():
+            name = path.name
+            if name.startswith((".", "~$")) or name.endswith(".meta.json") or name.lower().endswith(WRITING_SUFFIXES):
+                continue
+            if path.is_file() or path.is_symlink():
+                files.append(path)
+    return sorted(files, key=lambda p: (p.name, str(p)))
 
 
 def _known_batches(conn: Connection, batch_ids: list[str]) -> set[str]:
@@ -185,7 +225,7 @@ def _record_batch(
     results: pd.DataFrame | None,
 ) -> None:
     r = pending.result
-    now = datetime.now(UTC)
+    now = _landing_time()
     quarantine = quarantine[quarantine["tingkat"] == "critical"]  # warnings live in validation_result only
     if not quarantine.empty:
         wh.bulk_insert(conn, "audit.quarantine", quarantine.assign(run_id=run_id))
@@ -202,13 +242,27 @@ def _record_batch(
         {
             **{k: v for k, v in asdict(r).items() if k not in ("status",)},
             "status": r.status,
-            "source": "api" if "_api_" in r.file_name else "file",  # office_pull names its batch files so
+            "source": pending.source,
             "landed_path": str(pending.landed),
             "received_at": pending.received_at,
             "ingested_at": now,
             "run_id": run_id,
         },
     )
+
+
+_last_landing_time = datetime.min.replace(tzinfo=UTC)
+
+
+def _landing_time() -> datetime:
+    """When the warehouse received a batch (`landing.batch.ingested_at`), strictly increasing within a process:
+    the newest report of a case is the one landed last (then the batch id), never a file's modification time."""
+    global _last_landing_time
+    now = datetime.now(UTC)
+    if now <= _last_landing_time:
+        now = _last_landing_time + timedelta(microseconds=1)
+    _last_landing_time = now
+    return now
 
 
 def _reject(
@@ -266,41 +320,126 @@ def _apply(
         r.rows_duplicate = duplicates.get(r.batch_id, 0)
         r.rows_quarantined = int(rows["_bad"].sum())
         r.rows_loaded = len(good)
-        r.status = "loaded"
-        with wh.transaction(conn):
-            if spec.insert_header is not None:
-                spec.insert_header(conn, item)
-            spec.insert(conn, good, item)
-            _record_batch(
-                wh,
-                conn,
-                item,
-                run_id,
-                failures_by_batch.get(r.batch_id, failures.iloc[0:0]),
-                results_by_batch.get(r.batch_id, outcome.results.iloc[0:0]),
+        r.status = "loaded" if r.rows_loaded else ("quarantined" if r.rows_in else "empty")
+        try:
+            with wh.transaction(conn):
+                if spec.insert_header is not None:
+                    spec.insert_header(conn, item)
+                spec.insert(conn, good, item)
+                _record_batch(
+                    wh,
+                    conn,
+                    item,
+                    run_id,
+                    failures_by_batch.get(r.batch_id, failures.iloc[0:0]),
+                    results_by_batch.get(r.batch_id, outcome.results.iloc[0:0]),
+                )
+        except CONTENT_ERRORS as exc:
+            # Defence in depth: every rule the warehouse enforces is an expectation first, so this means a
+            # rule is missing. The batch is rejected whole (its transaction rolled back), the others go on.
+            # The database's message is not kept: it may quote the row's values.
+            log.exception("%s: the warehouse refused the batch", r.file_name)
+            r.rows_loaded = r.rows_duplicate = 0
+            refused = BatchRejected(
+                f"{r.file_name}: the warehouse refused the batch ({type(exc).__name__}); nothing of it was loaded"
+                " — a missing validation rule: report it",
+                rows=r.rows_in,
             )
+            _reject(wh, conn, item, refused, spec.suite, run_id)
         _finish(item)
+
+
+def _content_errors() -> tuple[type[BaseException], ...]:
+    """Errors a database raises for the content of rows (a value it cannot store), not for its own state."""
+    import duckdb
+    import psycopg
+    from sqlalchemy import exc
+
+    return (
+        exc.DataError,
+        exc.IntegrityError,
+        psycopg.DataError,
+        psycopg.IntegrityError,
+        duckdb.ConversionException,
+        duckdb.ConstraintException,
+        duckdb.InvalidInputException,
+        duckdb.OutOfRangeException,
+    )
+
+
+CONTENT_ERRORS = _content_errors()
+
+
+def _settling(path: Path, settle_seconds: float, now: float) -> str | None:
+    """Why `path` must wait for the next run (modified within the settle interval), if it must."""
+    age = now - path.stat().st_mtime
+    if age < settle_seconds:
+        return f"modified {max(age, 0):.0f} s ago, within the settle interval of {settle_seconds:.0f} s: next run"
+    return None
+
+
+def _oversize(path: Path, contract: str) -> _Pending:
+    """A file over the size limit is rejected by its size alone: never read, never copied into the landing
+    zone. It moves aside to `.rejected/` in its drop folder (a rename: nothing is lost, nothing re-read)."""
+    stat = path.stat()
+    name, _ = printable_name(path.name)
+    batch_id = content_hash(b"oversize", name.encode(), str(stat.st_size).encode(), str(stat.st_mtime_ns).encode())
+    aside = path.parent / ".rejected" / f"{batch_id[:12]}-{path.name}"
+    aside.parent.mkdir(exist_ok=True, mode=0o700)
+    os.replace(path, aside)
+    result = BatchResult(batch_id, name, contract, office_from_name(name) or None, "pending")
+    reason = f"{name}: {stat.st_size} bytes is over the limit of {MAX_FILE_BYTES} bytes (kept at {aside})"
+    return _Pending(result, [], aside, _received_at(aside), rejection=BatchRejected(reason))
 
 
 def _scan(
     conn: Connection, settings: Settings, folder: Path, contract: str
-) -> tuple[list[_Pending], list[BatchResult]]:
-    """Land every file of `folder`; skip content already loaded (and clear it from the drop folder)."""
+) -> tuple[list[_Pending], list[BatchResult], list[BatchResult]]:
+    """Land every settled file of the contract's drop folders; skip content already loaded (and clear it
+    from the drop folder). Returns the new batches, those already loaded, and the files left waiting."""
     sweep_stale_temporaries(settings.landing_dir, contract)
+    is_release = contract == NATIONAL_RELEASE_CONTRACT
+    folders = [folder] if is_release else [folder, settings.api_pull_drop]
     pending: list[_Pending] = []
-    for path in _drop_files(folder):
+    waiting: list[BatchResult] = []
+    now = time.time()
+    for path in _drop_files(folders):
+        name, name_problem = printable_name(path.name)
         parts = [path]
-        if contract == NATIONAL_RELEASE_CONTRACT and path.suffix.lower() != ".json":
+        if is_release and path.suffix.lower() != ".json":
             parts.append(release_sidecar(path))
-        raws = [p.read_bytes() if p.exists() else b"" for p in parts]
+        parts = [p for p in parts if p.exists() or p == path]
+        if path.is_symlink():
+            name_problem = "a symbolic link, not a file: drop the file itself"
+        else:
+            # API pulls are written atomically by netralitas itself: only dropped files need to settle.
+            settle = 0.0 if path.parent == settings.api_pull_drop else settings.settle_seconds
+            why = next((w for p in parts if p.exists() and (w := _settling(p, settle, now))), None)
+            if why:
+                waiting.append(BatchResult("", name, contract, office_from_name(name) or None, "waiting", error=why))
+                continue
+            if path.stat().st_size > MAX_FILE_BYTES:
+                pending.append(_oversize(path, contract))
+                continue
+        before = [(p.lstat().st_size, p.lstat().st_mtime_ns) for p in parts if p.exists()]
+        raws = [p.read_bytes() if p.exists() and not p.is_symlink() else b"" for p in parts]
+        if [(p.lstat().st_size, p.lstat().st_mtime_ns) for p in parts if p.exists()] != before:
+            error = "still growing while it was read: left for the next run"
+            waiting.append(BatchResult("", name, contract, office_from_name(name) or None, "waiting", error=error))
+            continue
         # Two offices may send byte-identical files (a header only): the office named by the file is part
         # of the batch identity, so each gets its own "zero cases" batch. Renaming keeps the identity.
-        batch_id = content_hash(office_from_name(path.name).encode(), *raws)
-        landed = land(settings.landing_dir, contract, raws[0], path.name)
+        batch_id = content_hash(office_from_name(name).encode(), *raws)
+        landed = land(settings.landing_dir, contract, raws[0], name)
         if len(parts) > 1 and parts[1].exists():
             land(settings.landing_dir, contract, raws[1], parts[1].name, stem=landed.stem)
-        result = BatchResult(batch_id, path.name, contract, None, "pending")
-        pending.append(_Pending(result, [p for p in parts if p.exists()], landed, _received_at(path)))
+        result = BatchResult(batch_id, name, contract, None, "pending")
+        source = "api" if path.parent == settings.api_pull_drop else "file"
+        present = [p for p in parts if p.exists() or p.is_symlink()]
+        item = _Pending(result, present, landed, _received_at(path), source=source)
+        if name_problem:
+            item.rejection = BatchRejected(f"{name}: unsafe file name ({name_problem}): rename it (82.04_20241125.csv)")
+        pending.append(item)
     known = _known_batches(conn, [p.result.batch_id for p in pending])
     done: list[BatchResult] = []
     fresh: list[_Pending] = []
@@ -313,7 +452,7 @@ def _scan(
         else:
             seen.add(item.result.batch_id)
             fresh.append(item)
-    return fresh, done
+    return fresh, done, waiting
 
 
 def _ingest(
@@ -322,14 +461,21 @@ def _ingest(
     spec: _Contract,
     run_id: str | None,
 ) -> list[BatchResult]:
-    """The skeleton shared by every contract: land, read each batch, validate all in one pass, stage."""
+    """The skeleton shared by every contract: land, read each batch, validate all in one pass, stage.
+
+    The content of a file never fails the run: a file that cannot be read, or whose validation cannot run,
+    is rejected with its reason and the files after it go on. Only the infrastructure (the warehouse, the
+    disk, memory) fails a run, which then re-runs cleanly.
+    """
     wh.migrate()
     with wh.session() as conn:
-        fresh, results = _scan(conn, settings, spec.folder, spec.contract)
-        frames = []
+        fresh, results, waiting = _scan(conn, settings, spec.folder, spec.contract)
+        frames = {}
         for item in list(fresh):
             try:
-                frame = spec.read(item)
+                if item.rejection is not None:
+                    raise item.rejection
+                frame = _read(spec, item)
             except BatchRejected as exc:
                 _reject(wh, conn, item, exc, spec.suite, run_id)
                 _finish(item)
@@ -337,15 +483,56 @@ def _ingest(
                 fresh.remove(item)
                 continue
             item.result.rows_in = len(frame)
-            frames.append(frame.assign(batch_id=item.result.batch_id))
-        if fresh:
-            batch_ids = [item.result.batch_id for item in fresh]
-            prepared, duplicates, outcome = _validate(spec, pd.concat(frames, ignore_index=True), settings, batch_ids)
-            _apply(wh, conn, fresh, outcome, prepared, duplicates, spec, run_id)
-            results.extend(item.result for item in fresh)
-    for r in results:
+            frames[item.result.batch_id] = frame.assign(batch_id=item.result.batch_id)
+        for group, validated in _validate_isolated(spec, frames, settings, fresh, conn, wh, run_id):
+            prepared, duplicates, outcome = validated
+            _apply(wh, conn, group, outcome, prepared, duplicates, spec, run_id)
+        results.extend(item.result for item in fresh)
+    for r in [*results, *waiting]:
         log.info("%s %s", spec.contract, r.summary())
-    return results
+    return [*results, *waiting]
+
+
+# Errors that are the machine's, not the file's: they fail the run (which then re-runs cleanly).
+INFRASTRUCTURE_ERRORS = (OSError, MemoryError)
+
+
+def _read(spec: _Contract, item: _Pending) -> pd.DataFrame:
+    """The batch as text columns; whatever a file's bytes make a parser raise is a rejection, not a crash."""
+    try:
+        return spec.read(item)
+    except (BatchRejected, *INFRASTRUCTURE_ERRORS):
+        raise
+    except Exception as exc:  # a parser's own error on hostile bytes (zip, XML, CSV, recursion)
+        log.warning("%s: unreadable", item.result.file_name, exc_info=True)
+        raise BatchRejected(f"{item.result.file_name}: unreadable file ({type(exc).__name__})") from None
+
+
+def _validate_isolated(spec, frames, settings, fresh, conn, wh, run_id):
+    """Validate all batches in one GX run; if that run raises, validate each batch alone so that the one
+    whose content makes validation fail is rejected and the others load."""
+    if not fresh:
+        return
+    batch_ids = [item.result.batch_id for item in fresh]
+    try:
+        yield fresh, _validate(spec, pd.concat(frames.values(), ignore_index=True), settings, batch_ids)
+        return
+    except INFRASTRUCTURE_ERRORS:
+        raise
+    except Exception:
+        log.warning("%s: validating all batches at once failed; validating each batch alone", spec.suite, exc_info=True)
+    for item in list(fresh):
+        try:
+            outcome = _validate(spec, frames[item.result.batch_id], settings, [item.result.batch_id])
+        except INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception as exc:
+            log.warning("%s: validation failed", item.result.file_name, exc_info=True)
+            message = f"{item.result.file_name}: validation could not run on this file ({type(exc).__name__})"
+            _reject(wh, conn, item, BatchRejected(message, rows=item.result.rows_in), spec.suite, run_id)
+            _finish(item)
+            continue
+        yield [item], outcome
 
 
 def _validate(
@@ -354,9 +541,12 @@ def _validate(
     """Drop exact repeats, derive the validated columns, and run the contract's suite once over all rows."""
     raw, duplicates = _dedupe(frame, spec.content_columns)
     prepared = spec.prepare(raw)
-    validated = run_suite(spec.suite, spec.rules, spec.for_validation(prepared), settings.gx_dir, batch_ids)
+    prepared[DEFECT_COLUMN] = defects(prepared[NOTES_COLUMN])
+    checked = spec.for_validation(prepared).drop(columns=[NOTES_COLUMN])
+    validated = run_suite(spec.suite, [*spec.rules, defect_rule()], checked, settings.gx_dir, batch_ids)
     log.info("%s: Great Expectations Data Docs at %s", spec.suite, data_docs_index(settings.gx_dir))
-    return prepared, duplicates, _explain_instansi(validated, prepared)
+    failures = explain(_explain_instansi(validated, prepared).failures, prepared)
+    return prepared, duplicates, ValidationOutcome(failures, validated.results)
 
 
 @dataclass
@@ -384,11 +574,15 @@ def _case_spec(wh: Warehouse, settings: Settings, key: bytes, today: date | None
     catalogue = load_catalogue(settings.aliases_file)
 
     def read(item: _Pending) -> pd.DataFrame:
-        frame = read_case_report(item.landed, name=item.result.file_name)
-        codes = frame["kode_kantor"].dropna()
-        named = office_from_name(item.result.file_name)
-        item.result.kode_kantor = named or (codes.mode().iloc[0] if not codes.empty else None)
-        return frame
+        office = office_from_name(item.result.file_name)
+        if not office:
+            raise BatchRejected(
+                f"{item.result.file_name}: the file name does not begin with a known office code: name it "
+                "<kode_kantor>_<anything>, e.g. 82.04_20241125.csv (a batch belongs to the office it names)"
+            )
+        item.result.kode_kantor = office
+        # Every row must be the named office's own: `kantor_berkas` is compared with `kode_kantor` by GX.
+        return read_case_report(item.landed, name=item.result.file_name).assign(kantor_berkas=office)
 
     def insert(conn: Connection, good: pd.DataFrame, item: _Pending) -> None:
         staged = good.assign(tanggal_temuan=good["tanggal"], instansi_asli=good["instansi"])
@@ -401,10 +595,12 @@ def _case_spec(wh: Warehouse, settings: Settings, key: bytes, today: date | None
         read=read,
         prepare=lambda raw: _prepare_cases(raw, catalogue, key),
         suite=CASE_SUITE,
-        rules=case_report_rules(catalogue.regions, today or date.today()),
+        rules=case_report_rules(catalogue.regions, today or datetime.now(WIB).date()),
         insert=insert,
         # GX never sees personal data: only the NIP's shape (nip_bentuk) is validated.
-        for_validation=lambda prepared: prepared.drop(columns=["nip_hash", "nama_hash", "tanggal"]),
+        for_validation=lambda prepared: prepared.drop(
+            columns=["nip_hash", "nama_hash", "tanggal", "tanggal_asli", "instansi", "instansi_alasan"]
+        ),
     )
     return spec
 
@@ -434,6 +630,7 @@ def _prepare_cases(frame: pd.DataFrame, catalogue, key: bytes) -> pd.DataFrame:
 
     out = frame.copy()
     out["pemilihan"] = out["pemilihan"].map(normalise_pemilihan, na_action="ignore")
+    out["tanggal_asli"] = out["tanggal_temuan"]
     out["tanggal"] = parse_dates(out["tanggal_temuan"])
     out["tanggal_temuan"] = pd.to_datetime(out["tanggal"])
     out["instansi_kode"], out["instansi_alasan"] = _resolve(out["instansi"], catalogue)
@@ -452,8 +649,18 @@ def _explain_instansi(outcome: ValidationOutcome, prepared: pd.DataFrame) -> Val
     is_instansi = (failures["kolom"] == "instansi") & (failures["aturan"] == "expect_column_values_to_not_be_null")
     keys = list(zip(failures.loc[is_instansi, "batch_id"], failures.loc[is_instansi, "baris"], strict=True))
     failures = failures.copy()
-    failures.loc[is_instansi, "alasan"] = [reasons.get(k) or "instansi tidak dikenal" for k in keys]
+    values = prepared.set_index(["batch_id", ROW_COLUMN])["instansi"]
+    failures.loc[is_instansi, "alasan"] = [
+        _masked_reason(reasons.get(k) or "instansi tidak dikenal", values.get(k)) for k in keys
+    ]
     return ValidationOutcome(failures, outcome.results)
+
+
+def _masked_reason(reason: str, value: object) -> str:
+    """The resolver quotes the instansi as written; a value that may be a person's name shows its shape."""
+    if isinstance(value, str) and repr(value) in reason:
+        return reason.replace(repr(value), safe_value("instansi", value))
+    return reason
 
 
 def ingest_national_releases(wh: Warehouse, settings: Settings, *, run_id: str | None = None) -> list[BatchResult]:

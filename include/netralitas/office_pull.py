@@ -142,7 +142,7 @@ def pull_offices(
                 result = PullResult(kode, "no_change", 0, len(got.pages), got.watermark or marks.get(kode))
                 if got.rows:
                     name = f"{kode}_api_{now:%Y%m%dT%H%M%S%fZ}.json"
-                    _write_batch_file(settings.case_report_drop, name, got.rows)
+                    _write_batch_file(settings.api_pull_drop, name, got.rows)
                     result.status, result.rows, result.file_name = "ok", len(got.rows), name
             results.append(result)
             records.append({**vars(result), "base_url": client.base_url, "pulled_at": now, "run_id": run_id})

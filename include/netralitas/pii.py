@@ -9,7 +9,8 @@ import pandas as pd
 
 
 def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
-    """Hex HMAC-SHA256 of each value; blanks stay missing. Same key and value give the same token."""
+    """Hex HMAC-SHA256 of each value; blanks stay missing. Same key and value give the same token (the
+    readers have NFKC-normalised every cell: a NIP in fullwidth digits is the same NIP in ASCII)."""
 
     def token(value: object) -> str | None:
         if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
@@ -26,4 +27,6 @@ def mask_format(values: pd.Series) -> pd.Series:
     """Keep only the shape of a value (digits -> 9, letters -> A) so validation can check a format, such
     as 18 digits for a NIP, without the value itself reaching a validation result or Data Docs."""
     text = values.astype("string")
-    return text.str.replace(r"\d", "9", regex=True).str.replace(r"[^\W\d_]", "A", regex=True)
+    # Only ASCII digits are digits of a NIP: an Arabic-Indic or Devanagari digit keeps another shape (`#`).
+    shaped = text.str.replace(r"[0-9]", "9", regex=True).str.replace(r"[^\W\d_]", "A", regex=True)
+    return shaped.str.replace(r"[^\x00-\x7f]", "#", regex=True)

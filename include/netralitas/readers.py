@@ -11,6 +11,9 @@ import codecs
 import csv
 import io
 import json
+import re
+import unicodedata
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 from html.parser import HTMLParser
@@ -24,6 +27,7 @@ from include.netralitas.contracts import (
     PEMILIHAN,
     PEMILIHAN_ALL,
     PENERBIT,
+    PERSONAL_COLUMNS,
     RELEASE_COLUMNS,
     RELEASE_META_FIELDS,
     RELEASE_REQUIRED,
@@ -32,7 +36,20 @@ from include.netralitas.contracts import (
 )
 
 ROW_COLUMN = "baris"  # 1-based number of the data row in its file (the header is row 0)
-MAX_FILE_BYTES = 200 * 1024 * 1024
+NOTES_COLUMN = "_catatan"  # per row, {column: Note} of what the reader saw in a cell (never sent to GX)
+MAX_FILE_BYTES = 200 * 1024 * 1024  # checked on the file's size before it is read or landed
+MAX_XLSX_UNPACKED_BYTES = 400 * 1024 * 1024  # an XLSX is a zip: its unpacked size is checked before opening
+MAX_JSON_DEPTH = 32  # {"rows": [{"kolom": "teks"}]} is 3 deep; deeper documents are rejected
+
+
+@dataclass(frozen=True)
+class Note:
+    """What a reader saw in one cell. A `defect` quarantines the row (the cell cannot be trusted as text:
+    a control character, a nested JSON value, a NIP sent as a JSON number); a hint only explains a
+    quarantine reason (a merged cell, a formula without a cached value)."""
+
+    text: str
+    defect: bool = False
 
 
 class BatchRejected(Exception):
@@ -77,18 +94,49 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
     return dict(pairs)
 
 
+class JsonNumber(str):
+    """A JSON number kept as the exact text that was sent (`17` stays `17`, an 18-digit NIP keeps every
+    digit), marked so that a reader can tell it was not sent as a string."""
+
+    __slots__ = ()
+
+
+def _depth(doc: object) -> int:
+    """How deeply arrays and objects nest (iteratively: a deep document never exhausts the stack)."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
 def load_json(raw: bytes, name: str) -> object:
-    """JSON with clear errors: syntax (line), duplicate keys in an object, and NaN/Infinity, which JSON lacks."""
+    """JSON with clear errors: syntax (line), duplicate keys in an object, NaN/Infinity, which JSON lacks,
+    and nesting deeper than MAX_JSON_DEPTH. Numbers come back as `JsonNumber`, the text that was sent."""
 
     def no_constant(token: str) -> object:
         raise ValueError(f"{token} is not a JSON value")
 
     try:
-        return json.loads(decode(raw, name), object_pairs_hook=_unique_keys, parse_constant=no_constant)
+        doc = json.loads(
+            decode(raw, name),
+            object_pairs_hook=_unique_keys,
+            parse_constant=no_constant,
+            parse_int=JsonNumber,
+            parse_float=JsonNumber,
+        )
     except json.JSONDecodeError as exc:
         raise BatchRejected(f"{name}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    except RecursionError:
+        raise BatchRejected(f"{name}: JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
     except ValueError as exc:
         raise BatchRejected(f"{name}: invalid JSON: {exc}") from None
+    if _depth(doc) > MAX_JSON_DEPTH:
+        raise BatchRejected(f"{name}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    return doc
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -97,11 +145,42 @@ def _sniff_delimiter(text: str) -> str:
     return max(counts, key=lambda sep: counts[sep])
 
 
-def _frame_from_records(records: list[dict], name: str) -> pd.DataFrame:
+def _json_cell(value: object, column: str) -> tuple[str | None, Note | None]:
+    """A JSON value as the exact text sent; a key left out or `null` is a blank cell."""
+    if value is None:
+        return None, None
+    if isinstance(value, bool):
+        return ("true" if value else "false"), None
+    if isinstance(value, JsonNumber):
+        if column in PERSONAL_COLUMNS or column == "nip":
+            # a NIP as a JSON number has lost its digits in many senders (JavaScript keeps 15-16)
+            return str(value), Note(f"{column} dikirim sebagai angka JSON, bukan teks: kirim dalam tanda kutip", True)
+        return str(value), None
+    if isinstance(value, dict | list):
+        return None, Note(f"{column} berisi objek/array JSON, bukan teks", True)
+    return str(value), None
+
+
+def _frame_from_records(records: list, name: str) -> pd.DataFrame:
+    """Rows of JSON objects as text columns; keys missing in some records are blank cells there."""
     if not all(isinstance(r, dict) for r in records):
         raise BatchRejected(f"{name}: every row must be a JSON object")
-    frame = pd.DataFrame.from_records(records)
-    return frame.map(lambda v: None if v is None else str(v)).astype("object")
+    columns: dict[str, None] = {}
+    for record in records:
+        columns.update(dict.fromkeys(record))
+    cells: dict[str, list[str | None]] = {column: [] for column in columns}
+    notes: list[dict[str, Note] | None] = []
+    for record in records:
+        row_notes: dict[str, Note] = {}
+        for column in columns:
+            text, note = _json_cell(record.get(column), normalise_header(column))
+            cells[column].append(text)
+            if note is not None:
+                row_notes[normalise_header(column)] = note
+        notes.append(row_notes or None)
+    frame = pd.DataFrame(cells, dtype="object", index=range(len(records)))
+    frame[NOTES_COLUMN] = pd.Series(notes, dtype="object", index=frame.index)
+    return frame
 
 
 HEADER_SEARCH_ROWS = 30
@@ -116,11 +195,25 @@ def _header_index(rows: list[list[str]], required: tuple[str, ...]) -> int | Non
     return None
 
 
-def _grid_frame(grid: list[list[object]], header_at: int) -> pd.DataFrame:
-    width = len(grid[header_at])
-    body = [list(row[:width]) + [None] * (width - len(row)) for row in grid[header_at + 1 :]]
-    body = [row for row in body if any(_cell_text(c) for c in row)]  # Excel's trailing empty rows
-    return pd.DataFrame(body, columns=[str(c) if c is not None else "" for c in grid[header_at]], dtype="object")
+def _grid_frame(
+    grid: list[list[object]], header_at: int, notes: dict[tuple[int, int], Note] | None = None
+) -> pd.DataFrame:
+    """The rows below the header as text columns; `notes` by (grid row, column index) follow their rows."""
+    header = [str(c) if c is not None else "" for c in grid[header_at]]
+    width = len(header)
+    body, row_notes = [], []
+    for index in range(header_at + 1, len(grid)):
+        row = list(grid[index][:width]) + [None] * (width - len(grid[index]))
+        if not any(_cell_text(c) for c in row):
+            continue  # Excel's trailing empty rows
+        body.append(row)
+        if notes:
+            found = {normalise_header(header[c]): notes[(index, c)] for c in range(width) if (index, c) in notes}
+            row_notes.append(found or None)
+    frame = pd.DataFrame(body, columns=header, dtype="object")
+    if notes:
+        frame[NOTES_COLUMN] = pd.Series(row_notes, dtype="object", index=frame.index)
+    return frame
 
 
 def _cell_text(value: object) -> str:
@@ -142,23 +235,62 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _read_xlsx(path: Path, name: str, required: tuple[str, ...]) -> pd.DataFrame:
-    """The sheet that holds the contract's header (which may not be on row 1)."""
+MERGED_HINT = "sel gabungan (merge cells): isi nilainya di setiap baris, jangan gabungkan sel"
+FORMULA_HINT = "rumus tanpa nilai tersimpan: buka dan simpan ulang di Excel/LibreOffice, atau tempel sebagai nilai"
+
+
+def _open_workbooks(path: Path, name: str):
+    """The workbook's cached values (not read-only: merged ranges are needed) and its formulas."""
     from openpyxl import load_workbook
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # encrypted, truncated or not an XLSX at all
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError) as exc:  # encrypted (an OLE container), truncated, not a zip
         raise BatchRejected(f"{name}: not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise BatchRejected(
+            f"{name}: the workbook unpacks to {unpacked} bytes, over the limit of {MAX_XLSX_UNPACKED_BYTES} bytes"
+        )
     try:
-        for sheet in book.worksheets:
+        return load_workbook(path, data_only=True), load_workbook(path, data_only=False, read_only=True)
+    except Exception as exc:  # a damaged part inside a valid zip
+        raise BatchRejected(f"{name}: not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
+
+
+def _read_xlsx(path: Path, name: str, required: tuple[str, ...]) -> pd.DataFrame:
+    """The sheet that holds the contract's header (which may not be on row 1). A cell left blank by a
+    merged range or by a formula whose value was never cached (a file written by a program, not Excel)
+    stays blank, with a note that explains it in the quarantine reason."""
+    values, formulas = _open_workbooks(path, name)
+    try:
+        for sheet in values.worksheets:
             grid = [[_cell_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]
             header_at = _header_index(grid, required)
-            if header_at is not None:
-                return _grid_frame(grid, header_at)
+            if header_at is None:
+                continue
+            notes: dict[tuple[int, int], Note] = {}
+            for merged in sheet.merged_cells.ranges:
+                for r in range(merged.min_row, merged.max_row + 1):
+                    for c in range(merged.min_col, merged.max_col + 1):
+                        if (r, c) != (merged.min_row, merged.min_col):
+                            notes[(r - 1, c - 1)] = Note(MERGED_HINT)
+            for r, row in enumerate(formulas[sheet.title].iter_rows(values_only=True)):
+                for c, cell in enumerate(row):
+                    if r < len(grid) and c < len(grid[r]) and not grid[r][c] and _is_formula(cell):
+                        notes[(r, c)] = Note(FORMULA_HINT)
+            return _grid_frame(grid, header_at, notes)
     finally:
-        book.close()
+        values.close()
+        formulas.close()
     raise BatchRejected(f"{name}: no sheet has a header row with the columns {', '.join(required)}")
+
+
+def _is_formula(cell: object) -> bool:
+    return (isinstance(cell, str) and cell.startswith("=")) or type(cell).__name__ in (
+        "ArrayFormula",
+        "DataTableFormula",
+    )
 
 
 class _TableParser(HTMLParser):
@@ -266,10 +398,45 @@ def read_table(path: Path, name: str | None = None, required: tuple[str, ...] = 
     duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
     if duplicated:
         raise BatchRejected(f"{name}: duplicated header {', '.join(duplicated)}", rows=len(frame))
-    frame = frame.map(lambda v: v.strip() if isinstance(v, str) else v)
-    frame = frame.replace({"": None})
+    if NOTES_COLUMN not in frame.columns:
+        frame[NOTES_COLUMN] = pd.Series([None] * len(frame), dtype="object", index=frame.index)
+    frame = clean_cells(frame)
     frame.insert(0, ROW_COLUMN, range(1, len(frame) + 1))
     return frame
+
+
+# Invisible characters that are dropped; characters that a cell may not hold (C0/C1 controls but tab and line
+# breaks, which a quoted CSV field may hold, and the bidi overrides and isolates that reorder printed text).
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u061c]")
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Every text cell NFKC-normalised (fullwidth digits are ASCII digits), invisible characters dropped,
+    surrounding spaces stripped, blanks missing. A cell holding a control character or a bidi override is
+    noted as a defect (its row is quarantined) and the character removed, so no database ever sees it."""
+    out = frame.copy()
+    notes = out[NOTES_COLUMN].copy()
+    for column in out.columns:
+        if column == NOTES_COLUMN:
+            continue
+        values = out[column].astype("object")
+        text = values.where(values.map(lambda v: isinstance(v, str)), None)
+        non_ascii = text.map(lambda v: v is not None and not v.isascii())
+        if non_ascii.any():
+            text = text.where(
+                ~non_ascii, text[non_ascii].map(lambda v: _INVISIBLE.sub("", unicodedata.normalize("NFKC", v)))
+            )
+        forbidden = text.map(lambda v: v is not None and _FORBIDDEN.search(v) is not None)
+        for index in forbidden[forbidden].index:
+            chars = sorted({f"U+{ord(ch):04X}" for ch in _FORBIDDEN.findall(text[index])})
+            note = Note(f"{column} berisi karakter kontrol {', '.join(chars)} (tidak tercetak)", True)
+            notes[index] = {**(notes[index] or {}), column: note}
+            text[index] = _FORBIDDEN.sub("", text[index])
+        stripped = [(v.strip() or None) if isinstance(v, str) else None for v in text]
+        out[column] = pd.Series(stripped, dtype="object", index=out.index)
+    out[NOTES_COLUMN] = notes
+    return out
 
 
 def _require(frame: pd.DataFrame, required: tuple[str, ...], name: str, contract: str) -> None:
@@ -281,15 +448,15 @@ def _require(frame: pd.DataFrame, required: tuple[str, ...], name: str, contract
 def read_case_report(path: Path, name: str | None = None) -> pd.DataFrame:
     name = name or path.name
     frame = read_table(path, name, CASE_REQUIRED)
-    if frame.columns.tolist() == [ROW_COLUMN] and Path(name).suffix.lower() == ".json":
-        frame = pd.DataFrame({ROW_COLUMN: pd.Series(dtype="int64")})  # `[]`: a report of zero cases
+    if frame.columns.tolist() == [ROW_COLUMN, NOTES_COLUMN] and Path(name).suffix.lower() == ".json":
+        frame = pd.DataFrame({ROW_COLUMN: pd.Series(dtype="int64"), NOTES_COLUMN: pd.Series(dtype="object")})
         for column in CASE_COLUMNS:
             frame[column] = pd.Series(dtype="object")
     _require(frame, CASE_REQUIRED, name, "case-report/v1")
     for column in CASE_COLUMNS:
         if column not in frame.columns:
             frame[column] = None
-    return frame[[ROW_COLUMN, *CASE_COLUMNS]]
+    return frame[[ROW_COLUMN, *CASE_COLUMNS, NOTES_COLUMN]]
 
 
 def parse_dates(values: pd.Series) -> pd.Series:
@@ -343,7 +510,7 @@ def read_national_release(path: Path, name: str | None = None) -> tuple[ReleaseM
     for column in RELEASE_COLUMNS:
         if column not in frame.columns:
             frame[column] = None
-    return meta, frame[[ROW_COLUMN, *RELEASE_COLUMNS]]
+    return meta, frame[[ROW_COLUMN, *RELEASE_COLUMNS, NOTES_COLUMN]]
 
 
 def release_sidecar(path: Path) -> Path:

@@ -30,10 +30,19 @@ class Settings:
     aliases_file: Path | None
     gx_dir: Path
     office_endpoints: Path | None
+    # A dropped file modified less than this many seconds ago may still be being written: it waits for the
+    # next run (uploaders should write `<name>.part` and rename it when complete).
+    settle_seconds: float = 60.0
 
     @property
     def case_report_drop(self) -> Path:
         return self.drop_dir / "case-reports"
+
+    @property
+    def api_pull_drop(self) -> Path:
+        """Where the office API pulls write their batches (atomically, so they need no settle interval);
+        only netralitas writes here."""
+        return self.drop_dir / "api-pulls"
 
     @property
     def national_release_drop(self) -> Path:
@@ -55,6 +64,7 @@ def get_settings() -> Settings:
         aliases_file=Path(aliases).expanduser().resolve() if aliases else None,
         gx_dir=_path("NETRALITAS_GX_DIR", var_dir / "gx"),
         office_endpoints=Path(endpoints).expanduser().resolve() if endpoints else None,
+        settle_seconds=float(os.environ.get("NETRALITAS_SETTLE_SECONDS", "60")),
     )
 
 

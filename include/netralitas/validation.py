@@ -46,16 +46,26 @@ class Rule:
 
 
 def case_report_rules(region_codes: Iterable[str], today: date) -> list[Rule]:
+    """`today` is the reporting offices' day (Asia/Jakarta). In-set, regex and between expectations skip
+    blank cells, so every required column also has its own not-null expectation."""
+    required = [
+        Rule("ExpectColumnValuesToNotBeNull", {"column": column}, column, f"{column} kosong")
+        for column in ("kode_kantor", "nomor_kasus", "pemilihan", "jabatan", "jenis_pelanggaran", "status")
+    ]
     return [
+        *required,
         Rule("ExpectColumnValuesToBeInSet", {"column": "kode_kantor", "value_set": sorted(region_codes)},
              "kode_kantor", "kode_kantor tidak ada di data wilayah rujukan"),
-        Rule("ExpectColumnValuesToNotBeNull", {"column": "nomor_kasus"}, "nomor_kasus", "nomor_kasus kosong"),
+        Rule("ExpectColumnPairValuesToBeEqual",
+             {"column_A": "kode_kantor", "column_B": "kantor_berkas", "ignore_row_if": "either_value_is_missing"},
+             "kode_kantor", "kode_kantor bukan kantor pengirim berkas (nama berkas <kode_kantor>_...): "
+             "satu kantor tidak dapat melaporkan atau mengubah kasus kantor lain"),
         Rule("ExpectColumnValuesToNotBeNull", {"column": "tanggal_temuan"}, "tanggal_temuan",
              "tanggal_temuan kosong atau bukan tanggal yang sah (YYYY-MM-DD atau DD/MM/YYYY)"),
         Rule("ExpectColumnValuesToBeBetween",
              {"column": "tanggal_temuan", "min_value": pd.Timestamp(EARLIEST_CASE_DATE),
               "max_value": pd.Timestamp(today)},
-             "tanggal_temuan", f"tanggal_temuan sebelum {EARLIEST_CASE_DATE} atau di masa depan"),
+             "tanggal_temuan", f"tanggal_temuan sebelum {EARLIEST_CASE_DATE} atau di masa depan (WIB)"),
         Rule("ExpectColumnValuesToBeInSet", {"column": "pemilihan", "value_set": list(PEMILIHAN)},
              "pemilihan", "pemilihan bukan kode yang dikenal"),
         Rule("ExpectColumnValuesToNotBeNull", {"column": "instansi_kode"}, "instansi",
@@ -72,6 +82,12 @@ def case_report_rules(region_codes: Iterable[str], today: date) -> list[Rule]:
         Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["batch_id", "kode_kantor", "nomor_kasus"]},
              "nomor_kasus", "nomor_kasus muncul lebih dari sekali dalam batch dengan isi berbeda"),
     ]  # fmt: skip
+
+
+def defect_rule() -> Rule:
+    """A row whose cells a reader noted as defects (a control character, a nested JSON value, a NIP sent as
+    a JSON number) is quarantined; `explain` turns the failure into one reason per cell."""
+    return Rule("ExpectColumnValuesToBeNull", {"column": "cacat"}, "cacat", "sel tidak dapat dibaca sebagai teks")
 
 
 def national_release_rules() -> list[Rule]:

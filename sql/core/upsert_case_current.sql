@@ -1,4 +1,5 @@
--- The newest report of each case wins (latest received batch; ties broken by batch id and row), the
+-- The newest report of each case wins: the batch the warehouse landed last (landing.batch.ingested_at, never
+-- a file's modification time, which copying or a wrong clock changes; ties broken by batch id and row). The
 -- history stays in core.case_history. Only the cases touched by batches not merged yet are revisited, and
 -- only those whose newest report changed are written.
 INSERT INTO core.case_current (
@@ -13,9 +14,10 @@ FROM (
         h.*,
         ROW_NUMBER() OVER (
             PARTITION BY h.kode_kantor, h.nomor_kasus
-            ORDER BY h.received_at DESC, h.batch_id DESC, h.baris DESC
+            ORDER BY b.ingested_at DESC, h.batch_id DESC, h.baris DESC
         ) AS newest
     FROM core.case_history AS h
+    JOIN landing.batch AS b ON b.batch_id = h.batch_id
     JOIN (
         SELECT DISTINCT t.kode_kantor, t.nomor_kasus
         FROM core.case_history AS t

@@ -12,5 +12,5 @@ SELECT
     CASE WHEN COUNT(b.batch_id) = 0 THEN 'hilang' ELSE 'ada' END AS status_laporan
 FROM core.region AS reg
 LEFT JOIN landing.batch AS b
-    ON b.kode_kantor = reg.kode AND b.contract = 'case-report/v1' AND b.status = 'loaded'
+    ON b.kode_kantor = reg.kode AND b.contract = 'case-report/v1' AND b.status IN ('loaded', 'empty')
 GROUP BY reg.kode, reg.nama, reg.kode_provinsi

@@ -52,7 +52,7 @@ class Case:
     name: str
     file_name: str
     content: bytes
-    status: str  # loaded | rejected
+    status: str  # loaded | quarantined (nothing loaded) | empty (no rows) | rejected
     rows: tuple[int, int, int, int]  # in, loaded, quarantined, duplicates
     reason: str = ""  # in the batch error or one quarantine reason / rule
 
@@ -64,7 +64,7 @@ class Case:
 
 CASES = [
     Case("empty file", "82.04_a.csv", b"", "rejected", (0, 0, 0, 0), "empty"),
-    Case("header only", "82.04_a.csv", csv_text(), "loaded", (0, 0, 0, 0)),
+    Case("header only", "82.04_a.csv", csv_text(), "empty", (0, 0, 0, 0)),
     Case("a required column missing", "82.04_a.csv", csv_text("82.04,1", header="kode_kantor,nomor_kasus"),
          "rejected", (1, 0, 1, 0), "required column(s) missing"),
     Case("unknown extra columns", "82.04_a.csv", csv_text(GOOD.format(n=1) + ",x", header=HEADER + ",catatan"),
@@ -100,7 +100,7 @@ CASES = [
     Case("ambiguous instansi", "82.04_a.csv", csv_text(GOOD.format(n=1), bad("instansi", "Bima")),
          "loaded", (2, 1, 1, 0), "Pemerintah Kabupaten Bima, Pemerintah Kota Bima"),
     Case("duplicate nomor_kasus with conflicting status", "82.04_a.csv",
-         csv_text(GOOD.format(n=1), GOOD.format(n=1).replace("diproses", "sanksi")), "loaded", (2, 0, 2, 0),
+         csv_text(GOOD.format(n=1), GOOD.format(n=1).replace("diproses", "sanksi")), "quarantined", (2, 0, 2, 0),
          "lebih dari sekali"),
     Case("exact duplicate rows", "82.04_a.csv", csv_text(GOOD.format(n=1), GOOD.format(n=1)), "loaded",
          (2, 1, 0, 1)),
@@ -128,7 +128,7 @@ CASES = [
     Case("SQL, script and formula text in every text field", "82.04_a.csv",
          csv_text(",".join(["'; DROP TABLE core.case_current; --", "<script>alert(1)</script>", "=cmd|' /C calc'!A0",
                             "'; DROP TABLE x; --", "<script>", "=cmd|'", "<b>", "=1+1", "<script>", "=HYPERLINK()"])),
-         "loaded", (1, 0, 1, 0), "kode_kantor tidak ada"),
+         "quarantined", (1, 0, 1, 0), "kode_kantor tidak ada"),
 ]  # fmt: skip
 
 
