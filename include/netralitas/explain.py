@@ -112,7 +112,7 @@ def explain(failures: pd.DataFrame, prepared: pd.DataFrame) -> pd.DataFrame:
             continue
         extra = []
         source = _VALUE_COLUMN.get(failure.kolom, failure.kolom)
-        if failure.aturan != "expect_column_values_to_not_be_null" and source in rows.columns and key in rows.index:
+        if failure.kolom != "instansi" and source in rows.columns and key in rows.index:  # instansi: the resolver's
             extra.append(describe(failure.kolom, rows.at[key, source]))
         note = notes.get(failure.kolom)
         if note is not None and not note.defect:

@@ -52,7 +52,7 @@ from include.netralitas.validation import (
     national_release_rules,
     run_suite,
 )
-from include.netralitas.weeks import WIB
+from include.netralitas.weeks import today_wib
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -430,8 +430,11 @@ def _scan(
         # Two offices may send byte-identical files (a header only): the office named by the file is part
         # of the batch identity, so each gets its own "zero cases" batch. Renaming keeps the identity.
         batch_id = content_hash(office_from_name(name).encode(), *raws)
-        landed = land(settings.landing_dir, contract, raws[0], name)
-        if len(parts) > 1 and parts[1].exists():
+        # A data file with a sidecar is stored under the batch's hash, so that two releases with the same
+        # table and different metadata never share (and overwrite) one landed sidecar.
+        with_sidecar = len(parts) > 1 and parts[1].exists()
+        landed = land(settings.landing_dir, contract, raws[0], name, stem=batch_id if with_sidecar else None)
+        if with_sidecar:
             land(settings.landing_dir, contract, raws[1], parts[1].name, stem=landed.stem)
         result = BatchResult(batch_id, name, contract, None, "pending")
         source = "api" if path.parent == settings.api_pull_drop else "file"
@@ -595,7 +598,7 @@ def _case_spec(wh: Warehouse, settings: Settings, key: bytes, today: date | None
         read=read,
         prepare=lambda raw: _prepare_cases(raw, catalogue, key),
         suite=CASE_SUITE,
-        rules=case_report_rules(catalogue.regions, today or datetime.now(WIB).date()),
+        rules=case_report_rules(catalogue.regions, today or today_wib()),
         insert=insert,
         # GX never sees personal data: only the NIP's shape (nip_bentuk) is validated.
         for_validation=lambda prepared: prepared.drop(
@@ -755,7 +758,7 @@ def replay_batch(
         batch = next(iter(batch), None)
         if batch is None:
             raise ReplayRefused(f"no batch {batch_id} in landing.batch")
-        if batch["status"] != "loaded":
+        if batch["status"] not in ("loaded", "quarantined"):
             raise ReplayRefused(f"batch {batch_id} ({batch['file_name']}) was {batch['status']}: drop a corrected file")
         quarantined = {
             int(b)
@@ -793,6 +796,7 @@ def replay_batch(
             conn.execute(
                 text(
                     "UPDATE landing.batch SET rows_loaded = rows_loaded + :n, rows_quarantined = rows_quarantined - :n,"
+                    " status = CASE WHEN rows_loaded + :n > 0 THEN 'loaded' ELSE status END,"
                     " replay_count = COALESCE(replay_count, 0) + 1, last_replay_at = :t WHERE batch_id = :b"
                 ),
                 {"n": len(released), "t": now, "b": batch_id},
@@ -805,6 +809,7 @@ def replay_batch(
     result.rows_loaded = int(batch["rows_loaded"]) + len(released)
     result.rows_quarantined = int(batch["rows_quarantined"]) - len(released)
     result.rows_duplicate = int(batch["rows_duplicate"])
+    result.status = "loaded" if result.rows_loaded else batch["status"]
     log.info("replayed %s: %d row(s) released from quarantine, %d still quarantined", batch_id, len(released),
              result.rows_quarantined)  # fmt: skip
     return result

@@ -67,3 +67,8 @@ def publication_start(first_week: str | None = None) -> datetime:
     """
     week = IsoWeek.parse(first_week or os.environ.get("NETRALITAS_PUBLISH_FIRST_WEEK") or FIRST_PUBLISHED_WEEK)
     return datetime.combine(week.monday, time(7, 0), tzinfo=WIB)
+
+
+def today_wib(now: datetime | None = None) -> date:
+    """The reporting offices' day (Asia/Jakarta), not the server's: "not in the future" is judged on it."""
+    return (now or datetime.now(WIB)).astimezone(WIB).date()

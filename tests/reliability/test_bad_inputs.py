@@ -208,10 +208,10 @@ def test_an_html_release_without_a_table(reliability, warehouse, settings):
 
 
 def test_an_oversized_file_is_rejected_without_reading_it(reliability, warehouse, settings, monkeypatch):
-    from include.netralitas import readers
+    from include.netralitas import ingest
 
     reliability.case("a file over the size limit", "input", "rejected without reading it: over the limit")
-    monkeypatch.setattr(readers, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(ingest, "MAX_FILE_BYTES", 1000)
     folder = settings.case_report_drop
     folder.mkdir(parents=True)
     (folder / "82.04_big.csv").write_bytes(csv_text(*[GOOD.format(n=i) for i in range(50)]))
