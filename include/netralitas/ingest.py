@@ -338,7 +338,7 @@ def _apply(
             # Defence in depth: every rule the warehouse enforces is an expectation first, so this means a
             # rule is missing. The batch is rejected whole (its transaction rolled back), the others go on.
             # The database's message is not kept: it may quote the row's values.
-            log.exception("%s: the warehouse refused the batch", r.file_name)
+            log.warning("%s: the warehouse refused the batch (%s)", r.file_name, type(exc).__name__)
             r.rows_loaded = r.rows_duplicate = 0
             refused = BatchRejected(
                 f"{r.file_name}: the warehouse refused the batch ({type(exc).__name__}); nothing of it was loaded"
@@ -507,7 +507,8 @@ def _read(spec: _Contract, item: _Pending) -> pd.DataFrame:
     except (BatchRejected, *INFRASTRUCTURE_ERRORS):
         raise
     except Exception as exc:  # a parser's own error on hostile bytes (zip, XML, CSV, recursion)
-        log.warning("%s: unreadable", item.result.file_name, exc_info=True)
+        # no traceback: a parser's message may quote the file's content (personal data)
+        log.warning("%s: unreadable (%s)", item.result.file_name, type(exc).__name__)
         raise BatchRejected(f"{item.result.file_name}: unreadable file ({type(exc).__name__})") from None
 
 
@@ -522,15 +523,15 @@ def _validate_isolated(spec, frames, settings, fresh, conn, wh, run_id):
         return
     except INFRASTRUCTURE_ERRORS:
         raise
-    except Exception:
-        log.warning("%s: validating all batches at once failed; validating each batch alone", spec.suite, exc_info=True)
+    except Exception as exc:  # never the message or a traceback in the log: they may quote values
+        log.warning("%s: validating all batches at once failed (%s); each batch alone", spec.suite, type(exc).__name__)
     for item in list(fresh):
         try:
             outcome = _validate(spec, frames[item.result.batch_id], settings, [item.result.batch_id])
         except INFRASTRUCTURE_ERRORS:
             raise
         except Exception as exc:
-            log.warning("%s: validation failed", item.result.file_name, exc_info=True)
+            log.warning("%s: validation failed (%s)", item.result.file_name, type(exc).__name__)
             message = f"{item.result.file_name}: validation could not run on this file ({type(exc).__name__})"
             _reject(wh, conn, item, BatchRejected(message, rows=item.result.rows_in), spec.suite, run_id)
             _finish(item)
