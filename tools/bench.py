@@ -43,9 +43,14 @@ sys.path.insert(0, str(ROOT))
 from include.netralitas.build import build_warehouse  # noqa: E402
 from include.netralitas.catalogue import load_catalogue  # noqa: E402
 from include.netralitas.contracts import CASE_COLUMNS, JABATAN, JENIS_PELANGGARAN, PEMILIHAN, STATUS  # noqa: E402
-from include.netralitas.ingest import STAGING_CASE_COLUMNS, _prepare_cases, ingest_case_reports  # noqa: E402
+from include.netralitas.ingest import (  # noqa: E402
+    NOT_VALIDATED,
+    STAGING_CASE_COLUMNS,
+    _prepare_cases,
+    ingest_case_reports,
+)
 from include.netralitas.publish import compute_ranking, publish_week  # noqa: E402
-from include.netralitas.readers import read_case_report  # noqa: E402
+from include.netralitas.readers import NOTES_COLUMN, read_case_report  # noqa: E402
 from include.netralitas.settings import get_settings  # noqa: E402
 from include.netralitas.validation import case_report_rules, run_suite  # noqa: E402
 from include.netralitas.warehouse import Warehouse  # noqa: E402
@@ -304,12 +309,13 @@ def main() -> int:
         paths = sorted(files.iterdir())
         frame = measure(
             common, "parse (read_case_report)",
-            lambda: pd.concat([read_case_report(p).assign(batch_id=p.stem) for p in paths], ignore_index=True), n,
+            lambda: pd.concat([read_case_report(p).assign(batch_id=p.stem, kantor_berkas=p.name.split("_")[0])
+                               for p in paths], ignore_index=True), n,
         )  # fmt: skip
         catalogue = load_catalogue()
         prepared = measure(common, "prepare (resolve, HMAC)", lambda: _prepare_cases(frame, catalogue, KEY), n)
         rules = case_report_rules(catalogue.regions, date.today())
-        for_gx = prepared.drop(columns=["nip_hash", "nama_hash", "tanggal"])
+        for_gx = prepared.drop(columns=[*NOT_VALIDATED, NOTES_COLUMN])
         measure(common, "validate (GX suite)", lambda: run_suite("case_report_v1", rules, for_gx), n)
         measure(
             common, "validate (plain pandas)", lambda: pandas_checks(for_gx, set(catalogue.regions), date.today()), n

@@ -602,13 +602,13 @@ def _case_spec(wh: Warehouse, settings: Settings, key: bytes, today: date | None
         rules=case_report_rules(catalogue.regions, today or today_wib()),
         insert=insert,
         # GX never sees personal data: only the NIP's shape (nip_bentuk) is validated.
-        for_validation=lambda prepared: prepared.drop(
-            columns=["nip_hash", "nama_hash", "tanggal", "tanggal_asli", "instansi", "instansi_alasan"]
-        ),
+        for_validation=lambda prepared: prepared.drop(columns=NOT_VALIDATED),
     )
     return spec
 
 
+# Columns GX never sees: pseudonyms, the raw date and instansi texts (a name may land there) and explanations.
+NOT_VALIDATED = ["nip_hash", "nama_hash", "tanggal", "tanggal_asli", "instansi", "instansi_alasan"]
 STAGING_CASE_COLUMNS = [
     "batch_id", "baris", "kode_kantor", "nomor_kasus", "tanggal_temuan", "pemilihan", "instansi_kode",
     "instansi_asli", "nip_hash", "nama_hash", "jabatan", "jenis_pelanggaran", "status",
