@@ -1,5 +1,6 @@
 """What on-call reads: the manifest, the quarantine, validation results, office API pulls and endpoints,
-publications, and how the resolver reads an instansi name. Read-only; docs/runbook.md uses every command.
+publications, national releases and their conflicts, and how the resolver reads an instansi name.
+Read-only; docs/runbook.md uses every command.
 
     python tools/ops.py batches [--problems] [--office KODE]
     python tools/ops.py quarantine [--batch ID] [--column KOLOM] [--reason TEXT] [--all] [--summary | --ids]
@@ -7,6 +8,7 @@ publications, and how the resolver reads an instansi name. Read-only; docs/runbo
     python tools/ops.py pulls [--failed] [--office KODE]
     python tools/ops.py endpoints
     python tools/ops.py publications [--week YYYY-Www]
+    python tools/ops.py releases [--conflicts] [--penerbit NAME]
     python tools/ops.py resolve NAME [NAME ...] [--strict]
 
 Uses the same configuration as the DAGs (NETRALITAS_* variables, e.g. NETRALITAS_WAREHOUSE_URL). Nothing
@@ -241,6 +243,34 @@ def publications(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def releases(args: argparse.Namespace, settings: Settings) -> int:
+    """Every national release with its decision (audit.release_supersession), or only the conflicts."""
+    where, params = "", {}
+    if args.penerbit:
+        where, params = " WHERE penerbit = :penerbit", {"penerbit": args.penerbit.upper()}
+    if args.conflicts:
+        sql = (
+            "SELECT penerbit, tanggal_data, pemilihan, instansi_berbeda, pemenang_file, pemenang_dimuat_pada,"
+            " instansi_pemenang, digantikan_file, digantikan_dimuat_pada, instansi_digantikan, pemenang_batch_id,"
+            f" digantikan_batch_id FROM audit.release_conflict{where}"
+            " ORDER BY tanggal_data DESC, penerbit, pemilihan, digantikan_dimuat_pada DESC"
+        )
+        show(query(settings, sql, params), "no conflicting national releases", args.limit)
+        return 0
+    sql = (
+        "SELECT * FROM (SELECT r.penerbit, r.tanggal_data, r.pemilihan, r.judul, b.ingested_at AS dimuat_pada,"
+        " (SELECT COUNT(*) FROM core.national_release_fact AS f WHERE f.batch_id = r.batch_id) AS instansi,"
+        " CASE WHEN s.digantikan_batch_id IS NULL THEN 'berlaku'"
+        " WHEN s.instansi_berbeda > 0 THEN 'digantikan (konflik)' ELSE 'digantikan (identik)' END AS keputusan,"
+        " s.pemenang_batch_id AS digantikan_oleh, r.batch_id, b.file_name"
+        " FROM core.national_release AS r LEFT JOIN landing.batch AS b ON b.batch_id = r.batch_id"
+        " LEFT JOIN audit.release_supersession AS s ON s.digantikan_batch_id = r.batch_id) AS rilis"
+        f"{where} ORDER BY tanggal_data DESC, penerbit, pemilihan, dimuat_pada DESC, batch_id"
+    )
+    show(query(settings, sql, params), "no national release", args.limit)
+    return 0
+
+
 def resolve(args: argparse.Namespace, settings: Settings) -> int:
     from include.netralitas.catalogue import load_catalogue
 
@@ -298,6 +328,11 @@ def parser() -> argparse.ArgumentParser:
 
     sub = command("publications", publications, "published weeks (mart.publication) and audit.publication_log")
     sub.add_argument("--week", help="only this ISO week, YYYY-Www")
+
+    sub = command("releases", releases, "national releases, which is in force, and the conflicts between them")
+    sub.add_argument("--conflicts", action="store_true", help="only superseded releases with other figures")
+    sub.add_argument("--penerbit", help="only this publisher (BAWASLU, KASN, BKN)")
+    sub.add_argument("--limit", type=int, default=100)
 
     sub = command("resolve", resolve, "how the resolver reads instansi names (with the aliases file)")
     sub.add_argument("names", nargs="+")

@@ -76,6 +76,42 @@ RELEASE_REQUIRED: tuple[str, ...] = ("instansi", "jumlah")
 
 EARLIEST_CASE_DATE = "2015-01-01"
 
+# --- Counts and ranks of a national release (`jumlah`, `peringkat`) -------------------------------------------
+# The one rule for a release's numbers, decided by the `national_release_v1` suite (validation.py) and
+# described in docs/runbook.md ("National release counts and ranks"):
+# - ASCII digits only (`NUMBER_TEXT`; leading zeros are harmless): no sign, decimal, space or separator.
+#   `1.234`, `1,234`, `1 234` are ambiguous (Indonesian writes `.` for thousands, other exports for the
+#   decimal point) and get their own reason (`THOUSANDS_GROUPED`), as do negative numbers (`NEGATIVE`) and
+#   non-ASCII digits such as Arabic-Indic or Devanagari ones (`NON_ASCII_DIGIT`; fullwidth digits are ASCII
+#   once the readers NFKC-normalise a cell);
+# - a sane range: `jumlah` 0..MAX_RELEASE_COUNT, `peringkat` 1..MAX_RELEASE_RANK, checked on the number that
+#   `release_number` derives without ever overflowing. Both bounds fit the 32-bit INTEGER columns of
+#   staging and core, so nothing that passes can overflow an insert.
+MAX_RELEASE_COUNT = 100_000  # violations of one instansi in one release: far above any real figure
+MAX_RELEASE_RANK = 10_000  # a rank among instansi (there are about 600)
+NUMBER_DIGITS = 15  # exact in an int64 and in a float64
+TOO_LONG = float(10**NUMBER_DIGITS)  # the number of a longer text: above every bound, never parsed
+NUMBER_TEXT = r"^[0-9]+$"
+_NEGATIVE = r"\s*[-\u2212\u2013]\s*[0-9]"  # -5, - 5, −5 (minus sign), –5 (en dash)
+_THOUSANDS = r"[0-9]{1,3}(?:[., \u00a0\u202f][0-9]{3})+"  # 1.234, 1,234, 1 234, 12.345.678
+NEGATIVE = f"^{_NEGATIVE}"
+THOUSANDS_GROUPED = f"^{_THOUSANDS}$"
+NON_ASCII_DIGIT = r"(?![0-9])\d"  # a decimal digit of any script but ASCII: ١٢٣, १२३
+# The shape rule: ASCII digits, or one of the shapes above (each quarantined with its own, clearer reason,
+# so that a value gets one reason, not two).
+NUMBER_SHAPE = rf"(?s)^(?:[0-9]+|{_NEGATIVE}.*|{_THOUSANDS}|.*{NON_ASCII_DIGIT}.*)$"
+
+
+def release_number(value: object) -> float | None:
+    """The number of a count or rank written as `NUMBER_TEXT` (else None: another rule quarantines it), for
+    the bound check; `TOO_LONG` beyond `NUMBER_DIGITS` significant digits, so that no text can overflow."""
+    written = value if isinstance(value, str) else "" if value is None else str(value)  # NaN: "nan"
+    if not re.match(NUMBER_TEXT, written):
+        return None
+    digits = written.strip().lstrip("0") or "0"
+    return float(int(digits)) if len(digits) <= NUMBER_DIGITS else TOO_LONG
+
+
 _PEMILIHAN_FORM = re.compile(r"^\s*(pilkada|pemilu)[\s_\-]*(\d{4})\s*$", re.IGNORECASE)
 
 

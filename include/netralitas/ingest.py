@@ -673,6 +673,8 @@ def ingest_national_releases(wh: Warehouse, settings: Settings, *, run_id: str |
 
 
 def _release_spec(wh: Warehouse, settings: Settings) -> _Contract:
+    from include.netralitas.contracts import release_number
+
     catalogue = load_catalogue(settings.aliases_file)
 
     def read(item: _Pending) -> pd.DataFrame:
@@ -682,10 +684,13 @@ def _release_spec(wh: Warehouse, settings: Settings) -> _Contract:
     def prepare(raw: pd.DataFrame) -> pd.DataFrame:
         prepared = raw.copy()
         prepared["instansi_kode"], prepared["instansi_alasan"] = _resolve(prepared["instansi"], catalogue)
+        # The numbers the suite bounds (never an overflow: see contracts.release_number), NaN where the text
+        # is not ASCII digits (the suite quarantines it with its reason).
+        for column in ("jumlah", "peringkat"):
+            prepared[f"{column}_angka"] = prepared[column].map(release_number).astype("float64")
         # The competition rank that each row's jumlah implies within its release, to check the published one.
-        jumlah = pd.to_numeric(prepared["jumlah"].where(prepared["jumlah"].str.fullmatch(r"\d+", na=False)))
-        rank = jumlah.groupby(prepared["batch_id"]).rank(method="min", ascending=False)
-        prepared["peringkat_dari_jumlah"] = rank.map(lambda v: None if pd.isna(v) else str(int(v))).astype("object")
+        rank = prepared["jumlah_angka"].groupby(prepared["batch_id"]).rank(method="min", ascending=False)
+        prepared["peringkat_dari_jumlah"] = rank.astype("float64")
         return prepared
 
     def insert_header(conn: Connection, item: _Pending) -> None:
@@ -706,8 +711,9 @@ def _release_spec(wh: Warehouse, settings: Settings) -> _Contract:
                 "baris": good[ROW_COLUMN],
                 "instansi_kode": good["instansi_kode"],
                 "instansi_asli": good["instansi"],
-                "jumlah": good["jumlah"].astype("int64"),
-                "peringkat_rilis": pd.to_numeric(good["peringkat"]).astype("Int64"),
+                # validated: 0..MAX_RELEASE_COUNT and 1..MAX_RELEASE_RANK, both within a 32-bit INTEGER
+                "jumlah": good["jumlah_angka"].astype("int64"),
+                "peringkat_rilis": good["peringkat_angka"].astype("Int64"),
                 "provinsi_asli": good["provinsi"],
             }
         )

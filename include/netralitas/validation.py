@@ -91,20 +91,50 @@ def defect_rule() -> Rule:
 
 
 def national_release_rules() -> list[Rule]:
-    return [
+    """The release contract. `jumlah` and `peringkat` follow the one number rule of contracts.py (ASCII
+    digits only, no sign or separator, within a bound), each failure with its own reason: checked on the text
+    and on the number `release_number` derives from it (`jumlah_angka`, `peringkat_angka`, see ingest.py)."""
+    from include.netralitas.contracts import (
+        MAX_RELEASE_COUNT,
+        MAX_RELEASE_RANK,
+        NEGATIVE,
+        NON_ASCII_DIGIT,
+        NUMBER_SHAPE,
+        THOUSANDS_GROUPED,
+    )
+
+    rules = [
         Rule("ExpectColumnValuesToNotBeNull", {"column": "instansi_kode"}, "instansi",
              "instansi tidak dapat ditentukan secara tunggal"),
-        Rule("ExpectColumnValuesToMatchRegex", {"column": "jumlah", "regex": r"^\d+$"}, "jumlah",
-             "jumlah bukan bilangan bulat >= 0"),
         Rule("ExpectColumnValuesToNotBeNull", {"column": "jumlah"}, "jumlah", "jumlah kosong"),
-        Rule("ExpectColumnValuesToMatchRegex", {"column": "peringkat", "regex": r"^[1-9]\d*$"}, "peringkat",
-             "peringkat bukan bilangan bulat >= 1"),
+    ]  # fmt: skip
+    for column, least, most in (("jumlah", 0, MAX_RELEASE_COUNT), ("peringkat", 1, MAX_RELEASE_RANK)):
+        rules += [
+            Rule("ExpectColumnValuesToMatchRegex", {"column": column, "regex": NUMBER_SHAPE}, column,
+                 f"{column} bukan bilangan bulat >= {least}: tulis hanya angka 0-9, tanpa koma, titik desimal,"
+                 " spasi, tanda atau huruf (mis. 1234)"),
+            Rule("ExpectColumnValuesToNotMatchRegex", {"column": column, "regex": NEGATIVE}, column,
+                 f"{column} negatif: {column} harus bilangan bulat >= {least}"),
+            Rule("ExpectColumnValuesToNotMatchRegex", {"column": column, "regex": THOUSANDS_GROUPED}, column,
+                 f"{column} memakai pemisah ribuan (bentuk 1.234, 1,234 atau 1 234): ambigu, karena titik"
+                 " menandai ribuan dalam penulisan Indonesia tetapi desimal di format lain; tulis bilangan bulat"
+                 " polos tanpa pemisah, mis. 1234"),
+            Rule("ExpectColumnValuesToNotMatchRegex", {"column": column, "regex": NON_ASCII_DIGIT}, column,
+                 f"{column} memakai digit non-ASCII (mis. angka Arab-Indik ١٢٣ atau Dewanagari १२३): tulis"
+                 " bilangan bulat dengan angka 0-9"),
+            Rule("ExpectColumnValuesToBeBetween",
+                 {"column": f"{column}_angka", "min_value": least, "max_value": most}, column,
+                 f"{column} di luar batas wajar {least} sampai {most}: periksa apakah angkanya salah ketik"),
+        ]  # fmt: skip
+    rules += [
         Rule("ExpectCompoundColumnsToBeUnique", {"column_list": ["batch_id", "instansi_kode"]}, "instansi",
              "instansi tercantum lebih dari sekali dalam rilis"),
         Rule("ExpectColumnPairValuesToBeEqual",
-             {"column_A": "peringkat", "column_B": "peringkat_dari_jumlah", "ignore_row_if": "either_value_is_missing"},
+             {"column_A": "peringkat_angka", "column_B": "peringkat_dari_jumlah",
+              "ignore_row_if": "either_value_is_missing"},
              "peringkat", "peringkat yang diterbitkan tidak sesuai dengan urutan jumlah", severity="warning"),
     ]  # fmt: skip
+    return rules
 
 
 WAREHOUSE_SUITE = "warehouse_v1"

@@ -1,7 +1,9 @@
 -- Methodology v1 (product.md §4) for one cut-off date. For each instansi i and election e, and for all
 -- elections together (pemilihan = 'SEMUA'):
 --   R_total  = counted cases (newest status not 'dihentikan', tanggal_temuan <= cut-off)
---   T, N     = tanggal_data and jumlah of the newest release for e (tanggal_data <= cut-off) listing i
+--   T, N     = tanggal_data and jumlah of the newest release for e (tanggal_data <= cut-off) listing i,
+--              among the releases in force (a superseded release never counts; ties of tanggal_data
+--              between publishers go to the one landed last)
 --   R_after  = counted cases of i in e with tanggal_temuan > T
 --   violations = max(N + R_after, R_total), or R_total without such a release
 -- Competition ranking (1, 2, 3, 3, 5) per election; per-province rank among regional governments.
@@ -23,16 +25,34 @@ regional AS (
     FROM counted
     GROUP BY instansi_kode, pemilihan
 ),
+landed AS (
+    -- Releases of one penerbit, tanggal_data and pemilihan are one publication: the one landed last
+    -- (landing.batch.ingested_at, then batch_id; never a file's mtime) is in force as a whole, the others are
+    -- superseded (audit.release_conflict lists those whose figures differ). A release without a loaded row
+    -- supersedes nothing.
+    SELECT
+        r.batch_id, r.pemilihan, r.tanggal_data, b.ingested_at,
+        ROW_NUMBER() OVER (
+            PARTITION BY r.penerbit, r.tanggal_data, r.pemilihan
+            ORDER BY b.ingested_at DESC NULLS LAST, r.batch_id DESC
+        ) AS urutan
+    FROM core.national_release AS r
+    LEFT JOIN landing.batch AS b ON b.batch_id = r.batch_id
+    WHERE r.tanggal_data <= :cutoff_date
+      AND EXISTS (SELECT 1 FROM core.national_release_fact AS f WHERE f.batch_id = r.batch_id)
+),
+in_force AS (
+    SELECT batch_id, pemilihan, tanggal_data, ingested_at FROM landed WHERE urutan = 1
+),
 listed AS (
     SELECT
         f.instansi_kode, r.pemilihan, r.tanggal_data, f.jumlah, r.batch_id,
         ROW_NUMBER() OVER (
             PARTITION BY f.instansi_kode, r.pemilihan
-            ORDER BY r.tanggal_data DESC, r.received_at DESC, r.batch_id DESC
+            ORDER BY r.tanggal_data DESC, r.ingested_at DESC NULLS LAST, r.batch_id DESC
         ) AS newest
     FROM core.national_release_fact AS f
-    JOIN core.national_release AS r ON r.batch_id = f.batch_id
-    WHERE r.tanggal_data <= :cutoff_date
+    JOIN in_force AS r ON r.batch_id = f.batch_id
 ),
 release AS (
     SELECT l.instansi_kode, l.pemilihan, l.tanggal_data, l.jumlah, l.batch_id,

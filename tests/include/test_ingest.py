@@ -165,9 +165,9 @@ def _release(settings, rows: list[str], meta: str | None = None) -> None:
     ("row", "kolom", "aturan", "alasan"),
     [
         ("Pemkab Atlantis,3,2", "instansi", "expect_column_values_to_not_be_null", "instansi tidak dikenal"),
-        ("Pemkab Halsel,-3,2", "jumlah", "expect_column_values_to_match_regex", "bilangan bulat >= 0"),
+        ("Pemkab Halsel,-3,2", "jumlah", "expect_column_values_to_not_match_regex", "jumlah negatif"),
         ("Pemkab Halsel,2.5,2", "jumlah", "expect_column_values_to_match_regex", "bilangan bulat >= 0"),
-        ("Pemkab Halsel,1.234,2", "jumlah", "expect_column_values_to_match_regex", "bilangan bulat >= 0"),
+        ("Pemkab Halsel,1.234,2", "jumlah", "expect_column_values_to_not_match_regex", "pemisah ribuan"),
         ("Pemkab Halsel,dua,2", "jumlah", "expect_column_values_to_match_regex", "bilangan bulat >= 0"),
         ("Pemkab Halsel,,2", "jumlah", "expect_column_values_to_not_be_null", "jumlah kosong"),
         ("Pemkab Halsel,3,kedua", "peringkat", "expect_column_values_to_match_regex", "peringkat bukan"),
