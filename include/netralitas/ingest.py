@@ -661,8 +661,9 @@ def _explain_instansi(outcome: ValidationOutcome, prepared: pd.DataFrame) -> Val
 
 
 def _masked_reason(reason: str, value: object) -> str:
-    """The resolver quotes the instansi as written; a value that may be a person's name shows its shape."""
-    if isinstance(value, str) and repr(value) in reason:
+    """The resolver quotes the instansi as written; a value that may be a person's name shows its shape. An
+    ambiguous value matched catalogue names (`Bima`: the regency and the city), so it names a place."""
+    if isinstance(value, str) and repr(value) in reason and not reason.startswith("instansi ambigu"):
         return reason.replace(repr(value), safe_value("instansi", value))
     return reason
 

@@ -204,7 +204,14 @@ def landing_intact(settings: Settings) -> list[str]:
         path = settings.landing_dir / relative
         if path.name.endswith(".meta.json"):
             continue  # a sidecar is stored under its data file's name
-        if hashlib.sha256(path.read_bytes()).hexdigest() != path.name.split(".")[0]:
+        stem = path.name.split(".")[0]
+        sidecar = path.with_name(f"{stem}.meta.json")
+        if sidecar.exists():  # a data file with a sidecar is stored under its batch's hash (office, data, sidecar)
+            from include.netralitas.ingest import content_hash
+
+            if content_hash(b"", path.read_bytes(), sidecar.read_bytes()) != stem:
+                bad.append(relative)
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != stem:
             bad.append(relative)
     return bad
 
