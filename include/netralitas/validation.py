@@ -2,7 +2,8 @@
 
 The suites are code, versioned with the repository. Each expectation carries, in its `meta`, the column
 and the Indonesian reason that a quarantined row gets. GX sees no personal data: names are not validated
-and NIPs only through their shape (`pii.mask_format`), so neither can reach a stored result or Data Docs.
+and NIPs only through their shape (`pii.mask_format`); and of a failing row GX keeps only its identity
+(`RESULT_FORMAT`), so no value of the input reaches a stored result or Data Docs.
 All batches of a run are validated in one pass (with `batch_id` and `baris` as the row identity), because
 GX's fixed cost per run is far larger than its cost per row.
 """
@@ -114,6 +115,19 @@ class ValidationOutcome:
     results: pd.DataFrame  # batch_id, suite, expectation, kolom, success, unexpected_count, tingkat
 
 
+DATASOURCE = "netralitas"
+# What GX keeps of a failing row: its identity only. `exclude_unexpected_values` keeps the values out of the
+# results and Data Docs; `partial_unexpected_count: 0` drops the partial lists and counts (values too);
+# COMPLETE is still needed, since only it returns `unexpected_index_list` (every failing row).
+RESULT_FORMAT = {
+    "result_format": "COMPLETE",
+    "unexpected_index_column_names": ROW_ID,
+    "exclude_unexpected_values": True,
+    "partial_unexpected_count": 0,
+    "return_unexpected_index_query": False,
+}
+
+
 def _context(gx_dir: Path | None):
     """A file context under `gx_dir` (suites, results and Data Docs kept), else an ephemeral one."""
     import great_expectations as gx
@@ -144,12 +158,18 @@ def run_suite(
 
     With `gx_dir`, the suite, the validation definition, the checkpoint and its results are kept in a file
     context there and the Data Docs site is rebuilt (`data_docs_index(gx_dir)`). `batch_ids` names every
-    batch that gets result rows, including those without any row (a report of zero cases).
+    batch that gets result rows, including those without any row (a report of zero cases). GX keeps only the
+    identity of a failing row (`batch_id`, `baris`), never its values.
     """
     import great_expectations as gx
 
     context = _context(gx_dir)
-    source = context.data_sources.add_or_update_pandas("netralitas")
+    # Each suite's asset is added once, to one data source (add_or_update_pandas would replace the data
+    # source, dropping the other suites' assets and orphaning their checkpoints).
+    try:
+        source = context.data_sources.get(DATASOURCE)
+    except KeyError:
+        source = context.data_sources.add_pandas(DATASOURCE)
     try:
         asset = source.get_asset(suite_name)
     except LookupError:
@@ -174,11 +194,7 @@ def run_suite(
             name=f"{suite_name}_checkpoint",
             validation_definitions=[definition],
             actions=actions,
-            result_format={
-                "result_format": "COMPLETE",
-                "unexpected_index_column_names": ROW_ID,
-                "return_unexpected_index_query": False,
-            },
+            result_format=RESULT_FORMAT,
         )
     )
     run = checkpoint.run(batch_parameters={"dataframe": frame})
@@ -189,21 +205,33 @@ def run_suite(
         rule = rules[config.meta["rule"]]
         if item.exception_info and item.exception_info.get("raised_exception"):
             raise RuntimeError(f"{suite_name}: {config.type} raised {item.exception_info['exception_message']}")
-        for row in item.result.get("unexpected_index_list") or []:
+        for batch_id, baris in _failing_rows(suite_name, item):
             failures.append(
-                (
-                    row["batch_id"],
-                    int(row["baris"]),
-                    rule.column,
-                    config.type,
-                    rule.reason,
-                    rule.severity,
-                    config.meta["rule"],
-                )
+                (batch_id, int(baris), rule.column, config.type, rule.reason, rule.severity, config.meta["rule"])
             )
     failed = pd.DataFrame(failures, columns=[*FAILURE_COLUMNS, "rule"])
     results = _per_batch(suite_name, rules, batch_ids or list(frame["batch_id"].unique()), failed)
     return ValidationOutcome(failed[list(FAILURE_COLUMNS)], results)
+
+
+def _failing_rows(suite_name: str, item) -> list[tuple[str, int]]:
+    """(batch_id, baris) of every row an expectation found unexpected.
+
+    With `exclude_unexpected_values`, GX 1.24 returns `unexpected_index_list` as one mapping of each identity
+    column to the values of all failing rows (`[{"batch_id": [...], "baris": [...]}]`, `[]` when none fail),
+    not one mapping per row (`metrics/util.py: compute_unexpected_pandas_indices`). Their number must be GX's
+    `unexpected_count`: a failing row that is not quarantined would pass unchecked.
+    """
+    rows = [
+        pair
+        for entry in item.result.get("unexpected_index_list") or []
+        for pair in zip(entry["batch_id"], entry["baris"], strict=True)
+    ]
+    expected = item.result.get("unexpected_count")
+    if expected is not None and expected != len(rows):
+        config = item.expectation_config
+        raise RuntimeError(f"{suite_name}: {config.type} found {expected} rows, but identified {len(rows)}")
+    return rows
 
 
 def _per_batch(suite: str, rules: list[Rule], batch_ids: list[str], failed: pd.DataFrame) -> pd.DataFrame:
