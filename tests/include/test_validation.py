@@ -8,14 +8,18 @@ The frames hold sentinel strings (a fake 18-digit NIP-like value, names) in the 
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from include.netralitas.validation import (
     CASE_SUITE,
     RELEASE_SUITE,
+    RUNNING,
+    SET_ASIDE,
     case_report_rules,
     data_docs_index,
     national_release_rules,
@@ -177,6 +181,7 @@ def test_every_failing_row_is_found_and_gx_keeps_none_of_their_values(tmp_path, 
         "definitions": [f"{CASE_SUITE}_ingestion", f"{RELEASE_SUITE}_ingestion"],
         "checkpoints": [f"{CASE_SUITE}_checkpoint", f"{RELEASE_SUITE}_checkpoint"],
     }
+    assert not (gx_dir / RUNNING).exists()
 
 
 def test_an_ephemeral_run_finds_the_same_rows():
@@ -192,3 +197,77 @@ def test_a_run_does_not_rewrite_the_project_configuration(tmp_path):
     run_case(gx_dir)
     run_release(gx_dir)
     assert (config.read_bytes(), config.stat().st_mtime_ns) == before
+
+
+# -- a killed run's damage, repaired by the next ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A project both suites have run in twice (two validation results each, the Data Docs of all four)."""
+    gx_dir = tmp_path_factory.mktemp("project") / "gx"
+    for _ in range(2):
+        run_case(gx_dir)
+        run_release(gx_dir)
+    return gx_dir
+
+
+def _newest(gx_dir: Path, pattern: str) -> Path:
+    return sorted((gx_dir / "gx").glob(pattern))[-1]
+
+
+DAMAGE = {  # what a kill -9 in the middle of each of GX's writes leaves
+    "config": "great_expectations.yml",
+    "suite": f"expectations/{CASE_SUITE}.json",
+    "validation definition": f"validation_definitions/{CASE_SUITE}_ingestion.json",
+    "checkpoint": f"checkpoints/{CASE_SUITE}_checkpoint.json",
+    "validation result": f"uncommitted/validations/{CASE_SUITE}/*/*/*.json",
+    "store id": "expectations/.ge_store_backend_id",
+    "Data Docs page": f"uncommitted/data_docs/local_site/validations/{CASE_SUITE}/*/*/*.html",
+    "Data Docs asset": "uncommitted/data_docs/local_site/static/styles/data_docs_default_styles.css",
+    "Data Docs index": "uncommitted/data_docs/local_site/index.html",
+}
+
+
+@pytest.mark.parametrize("cut", ["empty", "half"])
+@pytest.mark.parametrize("damaged", list(DAMAGE))
+def test_the_run_after_a_killed_one_repairs_the_project(project, tmp_path, capfd, damaged, cut):
+    gx_dir = tmp_path / "gx"
+    shutil.copytree(project, gx_dir)
+    path = _newest(gx_dir, DAMAGE[damaged])
+    content = path.read_bytes()
+    path.write_bytes(b"" if cut == "empty" else content[: len(content) // 2])  # opened and truncated, or cut
+    (gx_dir / RUNNING).write_text("pid 1\n")  # the killed run's mark
+
+    assert case_failures(run_case(gx_dir)) == CASE_FAILURES
+
+    assert not (gx_dir / RUNNING).exists()
+    for stored in store_files(gx_dir):
+        assert isinstance(json.loads(stored.read_text()), dict), stored
+    kept = files(gx_dir / "gx")
+    set_aside = files(gx_dir / SET_ASIDE)
+    if damaged in ("suite", "validation result", "store id"):  # set aside, never deleted
+        assert str(path.relative_to(gx_dir / "gx")) in {name.split("/", 1)[1] for name in set_aside}
+    if damaged == "validation result":
+        assert len([n for n in kept if n.startswith(f"uncommitted/validations/{CASE_SUITE}/")]) == 2  # 1 + 2 - 1
+    else:
+        assert path.read_bytes() != (b"" if cut == "empty" else content[: len(content) // 2])
+    pages = docs_pages_whole(gx_dir)  # the whole site rebuilt: a page for every result, both suites'
+    assert sum(RELEASE_SUITE in p for p in pages) == 3  # its suite page and its two results
+    # The other suite's definition and checkpoint are made again by its next run.
+    assert reload(gx_dir, capfd)["checkpoints"] == [f"{CASE_SUITE}_checkpoint"]
+    run_release(gx_dir)
+    assert reload(gx_dir, capfd)["checkpoints"] == [f"{CASE_SUITE}_checkpoint", f"{RELEASE_SUITE}_checkpoint"]
+
+
+def test_a_run_that_fails_on_a_damaged_project_leaves_it_to_the_next_run_to_repair(project, tmp_path):
+    """A project damaged without a mark (say, by a version without one): the run that fails marks it."""
+    gx_dir = tmp_path / "gx"
+    shutil.copytree(project, gx_dir)
+    (gx_dir / "gx" / "great_expectations.yml").write_bytes(b"")
+
+    with pytest.raises(Exception, match="DataContextConfig"):
+        run_case(gx_dir)
+    assert (gx_dir / RUNNING).exists()
+    assert case_failures(run_case(gx_dir)) == CASE_FAILURES
+    assert not (gx_dir / RUNNING).exists()
