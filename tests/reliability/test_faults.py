@@ -55,16 +55,18 @@ FAULTS = {
     ),
     "kill-9-gx-suite-write": FaultCase(
         "kill -9 during a load, in the middle of a GX store write: the suite's file opened (truncated), not written",
-        "nothing committed; the re-run finds the GX project marked as interrupted, repairs it (the truncated file "
-        "set aside, the configuration rebuilt from code) and converges; every GX file whole",
+        "no batch with rows committed (validation comes first); the re-run finds the GX project marked as "
+        "interrupted, repairs it (the truncated file set aside, the configuration rebuilt from code) and "
+        "converges; every GX file whole",
     ),
     "kill-9-gx-result-write": FaultCase(
         "kill -9 during a load, in the middle of a GX store write: the validation result's file created, not written",
-        "nothing committed; the re-run sets the empty result aside, rebuilds the Data Docs site and converges",
+        "no batch with rows committed; the re-run sets the empty result aside, rebuilds the Data Docs site and "
+        "converges",
     ),
     "kill-9-gx-data-docs": FaultCase(
         "kill -9 during a load, in the middle of the Data Docs build: the new result's page opened, not written",
-        "nothing committed; the re-run rebuilds the whole Data Docs site (no empty page left) and converges",
+        "no batch with rows committed; the re-run rebuilds the whole Data Docs site (no empty page left) and converges",
     ),
     "pg-terminate-load": FaultCase(
         "PostgreSQL connection terminated (pg_terminate_backend) inside a batch's transaction",
@@ -287,7 +289,9 @@ def test_kill_9_in_the_middle_of_a_gx_write(scenario, fault):
     s.previous_publication_intact()
     damaged = harness.gx_problems(s.settings)
     assert damaged, "the kill left the GX project as it was"
-    s.record.observe(f"killed (exit -9) with {written.relative_to(gx)} empty; {len(damaged)} GX problem(s)")
+    what = {"kill-9-gx-suite-write": "the suite's file", "kill-9-gx-result-write": "the new validation result",
+            "kill-9-gx-data-docs": "the new result's Data Docs page"}[fault]  # fmt: skip
+    s.record.observe(f"killed (exit -9) with {what} ({written.name}) empty: {len(damaged)} GX problem(s)")
 
     harness.finish_round_2(s.wh, s.settings)
     assert not harness.gx_problems(s.settings)
