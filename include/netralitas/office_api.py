@@ -367,12 +367,10 @@ class SampleOfficeApi:
 
 def write_endpoints_file(path: Path, offices: list[str]) -> None:
     """The endpoints file of `offices` (shared connection, its host), replaced atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".endpoints-")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write("kode_kantor,base_url,conn_id\n" + "".join(f"{kode},,\n" for kode in sorted(offices)))
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    from include.netralitas.files import atomic_write
+
+    content = "kode_kantor,base_url,conn_id\n" + "".join(f"{kode},,\n" for kode in sorted(offices))
+    atomic_write(path, content.encode("utf-8"), 0o644)
 
 
 def sample_rows(seed: int, total_cases: int) -> dict[str, list[dict[str, str]]]:

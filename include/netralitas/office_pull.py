@@ -19,8 +19,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import os
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
+from include.netralitas.files import atomic_write
 from include.netralitas.ingest import land
 
 if TYPE_CHECKING:
@@ -90,15 +89,7 @@ def watermarks(wh: Warehouse) -> dict[str, str | None]:
 
 
 def _write_batch_file(folder: Path, name: str, rows: list[dict[str, str]]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".pull-")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump({"rows": rows}, handle, ensure_ascii=False)
-        handle.flush()
-        os.fsync(handle.fileno())
-    target = folder / name
-    os.replace(tmp, target)
-    return target
+    return atomic_write(folder / name, json.dumps({"rows": rows}, ensure_ascii=False).encode("utf-8"), 0o600)
 
 
 def pull_offices(

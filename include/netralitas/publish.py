@@ -24,6 +24,7 @@ from sqlalchemy import text
 
 from include.netralitas import METHODOLOGY_VERSION
 from include.netralitas.contracts import PEMILIHAN, PEMILIHAN_LABELS
+from include.netralitas.files import atomic_write
 from include.netralitas.warehouse import RANKING_SQL, read_sql
 from include.netralitas.weeks import WIB
 
@@ -402,15 +403,7 @@ def _clean_versions(versions: Path, keep: set[str]) -> None:
 
 
 def _write_atomic(path: Path, content: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, content, 0o644)
 
 
 def render_index(weeks: list[str]) -> bytes:

@@ -6,10 +6,13 @@ from Airflow variables or connections into the functions of the package.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+from include.netralitas.files import atomic_write
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,7 +75,9 @@ def hmac_key(settings: Settings, explicit: str | None = None, *, create: bool = 
     """The pseudonymisation key: given (an Airflow variable), `NETRALITAS_HMAC_KEY`, or the key file.
 
     `create=True` (the demo) writes a new random key file, owner-only, when none exists; it is never in the
-    repository (`var/` is ignored by git).
+    repository (`var/` is ignored by git). The file appears whole or not at all (a kill -9 while it is written
+    leaves no empty key behind), and a key another process created first is kept. An empty key file is an
+    error, never a key.
     """
     value = explicit or os.environ.get("NETRALITAS_HMAC_KEY")
     if value:
@@ -85,7 +90,9 @@ def hmac_key(settings: Settings, explicit: str | None = None, *, create: bool = 
                 f"variable NETRALITAS_HMAC_KEY, or create {path} (make demo creates a local one)"
             )
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+        with contextlib.suppress(FileExistsError):  # created meanwhile by another process: use that one
+            atomic_write(path, secrets.token_hex(32).encode(), 0o600, exclusive=True)
+    key = path.read_text().strip().encode()
+    if not key:
+        raise RuntimeError(f"the pseudonymisation key file {path} is empty; restore the key (never a new one)")
+    return key

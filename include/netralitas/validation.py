@@ -2,26 +2,36 @@
 
 The suites are code, versioned with the repository. Each expectation carries, in its `meta`, the column
 and the Indonesian reason that a quarantined row gets. GX sees no personal data: names are not validated
-and NIPs only through their shape (`pii.mask_format`), so neither can reach a stored result or Data Docs.
+and NIPs only through their shape (`pii.mask_format`); and of a failing row GX keeps only its identity
+(`RESULT_FORMAT`), so no value of the input reaches a stored result or Data Docs.
 All batches of a run are validated in one pass (with `batch_id` and `baris` as the row identity), because
-GX's fixed cost per run is far larger than its cost per row.
+GX's fixed cost per run is far larger than its cost per row. A run that dies while GX writes its project
+(suites, results, Data Docs) leaves it for the next run to repair (`_project`).
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
+import logging
 import os
 import re
+import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from include.netralitas.contracts import EARLIEST_CASE_DATE, JABATAN, JENIS_PELANGGARAN, PEMILIHAN, STATUS
+from include.netralitas.files import atomic_write, fsync_dir
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
+
+log = logging.getLogger(__name__)
 
 CASE_SUITE = "case_report_v1"
 RELEASE_SUITE = "national_release_v1"
@@ -160,6 +170,22 @@ class ValidationOutcome:
     results: pd.DataFrame  # batch_id, suite, expectation, kolom, success, unexpected_count, tingkat
 
 
+DATASOURCE = "netralitas"
+# What GX keeps of a failing row: its identity only. `exclude_unexpected_values` keeps the values out of the
+# results and Data Docs; `partial_unexpected_count: 0` drops the partial lists and counts (values too);
+# COMPLETE is still needed, since only it returns `unexpected_index_list` (every failing row).
+RESULT_FORMAT = {
+    "result_format": "COMPLETE",
+    "unexpected_index_column_names": ROW_ID,
+    "exclude_unexpected_values": True,
+    "partial_unexpected_count": 0,
+    "return_unexpected_index_query": False,
+}
+RUNNING = ".run-in-progress"  # in gx_dir while a run writes the project; left behind by a run that died
+LOCK = ".lock"
+SET_ASIDE = "set-aside"  # gx_dir/set-aside/<time>/: what a repair moved out of the project
+
+
 def _context(gx_dir: Path | None):
     """A file context under `gx_dir` (suites, results and Data Docs kept), else an ephemeral one."""
     import great_expectations as gx
@@ -173,6 +199,78 @@ def _context(gx_dir: Path | None):
         context = gx.get_context(mode="file", project_root_dir=str(gx_dir))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return context
+
+
+@contextmanager
+def _project(gx_dir: Path | None) -> Iterator[tuple[Any, bool]]:
+    """(context, repaired): the GX project of `gx_dir`, one run at a time, repaired first if a run died in it.
+
+    GX writes its files in place (a kill -9 leaves one truncated), so a run marks the project (`RUNNING`,
+    written atomically) and clears the mark only once everything it wrote is complete. A run that finds the
+    mark repairs first (`_repair`) and then rebuilds the whole Data Docs site. An exclusive lock (released by
+    the kernel when its holder dies) keeps two runs (e.g. both ingestion DAGs) from writing the project at
+    once. Without `gx_dir`: an ephemeral context, nothing kept.
+    """
+    if gx_dir is None:
+        yield _context(None), False
+        return
+    gx_dir.mkdir(parents=True, exist_ok=True)
+    with open(gx_dir / LOCK, "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        running = gx_dir / RUNNING
+        repaired = running.exists()
+        if repaired:
+            moved = _repair(gx_dir)
+            log.warning("GX project %s: the previous run did not finish; repaired (%s)", gx_dir, "; ".join(moved))
+        else:
+            atomic_write(running, f"pid {os.getpid()} since {datetime.now(UTC).isoformat()}\n".encode())
+        yield _context(gx_dir), repaired
+        running.unlink()
+        fsync_dir(gx_dir)
+
+
+def _parses(path: Path) -> bool:
+    """A store file is whole: a JSON object, or a store's id file (`store_backend_id = <uuid>`)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.name == ".ge_store_backend_id":
+            return re.fullmatch(r"store_backend_id = [0-9a-f-]{36}\s*", text) is not None
+        return isinstance(json.loads(text), dict)
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+
+
+def _repair(gx_dir: Path) -> list[str]:
+    """Bring a project a run died in back to a state every run can start from; returns what it did.
+
+    The configuration is rebuilt from code: great_expectations.yml is set aside (GX scaffolds a new one and
+    `run_suite` adds its data source), validation definitions and checkpoints (rewritten by every run) and the
+    Data Docs site (rebuilt whole by this run) are removed. Of the suites and validation results, every file
+    that does not parse is set aside under `gx_dir/set-aside/<time>/`. Each step can be repeated: a repair
+    that is itself killed is done again by the next run.
+    """
+    root = gx_dir / "gx"
+    aside = gx_dir / SET_ASIDE / datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    done = []
+
+    def set_aside(path: Path) -> None:
+        target = aside / path.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+        done.append(f"set aside {path.relative_to(root)}")
+
+    if (root / "great_expectations.yml").exists():
+        set_aside(root / "great_expectations.yml")
+    for relative in ("validation_definitions", "checkpoints", "uncommitted/data_docs", "plugins"):
+        if (root / relative).exists():
+            shutil.rmtree(root / relative)
+            done.append(f"removed {relative}/")
+    (root / "uncommitted" / "config_variables.yml").unlink(missing_ok=True)
+    for store in ("expectations", "uncommitted/validations"):
+        for path in sorted((root / store).rglob("*")) if (root / store).is_dir() else []:
+            if path.is_file() and not _parses(path):
+                set_aside(path)
+    return done or ["nothing to set aside"]
 
 
 def data_docs_index(gx_dir: Path) -> Path:
@@ -189,45 +287,51 @@ def run_suite(
     """Validate `frame` (which has `batch_id` and `baris`) against `rules` in one GX checkpoint run.
 
     With `gx_dir`, the suite, the validation definition, the checkpoint and its results are kept in a file
-    context there and the Data Docs site is rebuilt (`data_docs_index(gx_dir)`). `batch_ids` names every
-    batch that gets result rows, including those without any row (a report of zero cases).
+    context there and the Data Docs site is rebuilt (`data_docs_index(gx_dir)`); a project left damaged by a
+    run that died is repaired first (`_project`). `batch_ids` names every batch that gets result rows,
+    including those without any row (a report of zero cases). GX keeps only the identity of a failing row
+    (`batch_id`, `baris`), never its values.
     """
     import great_expectations as gx
 
-    context = _context(gx_dir)
-    source = context.data_sources.add_or_update_pandas("netralitas")
-    try:
-        asset = source.get_asset(suite_name)
-    except LookupError:
-        asset = source.add_dataframe_asset(suite_name)
-    try:
-        batch_definition = asset.get_batch_definition("ingestion_run")
-    except KeyError:
-        batch_definition = asset.add_batch_definition_whole_dataframe("ingestion_run")
-    expectations = [
-        getattr(gx.expectations, rule.expectation)(
-            **rule.kwargs, severity=rule.severity, meta={"rule": index, "kolom": rule.column, "alasan": rule.reason}
+    with _project(gx_dir) as (context, repaired):
+        # Each suite's asset is added once, to one data source (add_or_update_pandas would replace the data
+        # source, dropping the other suites' assets and orphaning their checkpoints).
+        try:
+            source = context.data_sources.get(DATASOURCE)
+        except KeyError:
+            source = context.data_sources.add_pandas(DATASOURCE)
+        try:
+            asset = source.get_asset(suite_name)
+        except LookupError:
+            asset = source.add_dataframe_asset(suite_name)
+        try:
+            batch_definition = asset.get_batch_definition("ingestion_run")
+        except KeyError:
+            batch_definition = asset.add_batch_definition_whole_dataframe("ingestion_run")
+        expectations = [
+            getattr(gx.expectations, rule.expectation)(
+                **rule.kwargs, severity=rule.severity, meta={"rule": index, "kolom": rule.column, "alasan": rule.reason}
+            )
+            for index, rule in enumerate(rules)
+        ]
+        suite = context.suites.add_or_update(gx.ExpectationSuite(name=suite_name, expectations=expectations))
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=f"{suite_name}_ingestion", data=batch_definition, suite=suite)
         )
-        for index, rule in enumerate(rules)
-    ]
-    suite = context.suites.add_or_update(gx.ExpectationSuite(name=suite_name, expectations=expectations))
-    definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=f"{suite_name}_ingestion", data=batch_definition, suite=suite)
-    )
-    actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if gx_dir is not None else []
-    checkpoint = context.checkpoints.add_or_update(
-        gx.Checkpoint(
-            name=f"{suite_name}_checkpoint",
-            validation_definitions=[definition],
-            actions=actions,
-            result_format={
-                "result_format": "COMPLETE",
-                "unexpected_index_column_names": ROW_ID,
-                "return_unexpected_index_query": False,
-            },
+        # A repaired project gets its whole Data Docs site rebuilt below, not just this run's pages.
+        docs = gx_dir is not None and not repaired
+        checkpoint = context.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=f"{suite_name}_checkpoint",
+                validation_definitions=[definition],
+                actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if docs else [],
+                result_format=RESULT_FORMAT,
+            )
         )
-    )
-    run = checkpoint.run(batch_parameters={"dataframe": frame})
+        run = checkpoint.run(batch_parameters={"dataframe": frame})
+        if repaired:
+            context.build_data_docs()
     [result] = run.run_results.values()
     failures = []
     for item in result.results:
@@ -235,21 +339,33 @@ def run_suite(
         rule = rules[config.meta["rule"]]
         if item.exception_info and item.exception_info.get("raised_exception"):
             raise RuntimeError(f"{suite_name}: {config.type} raised {item.exception_info['exception_message']}")
-        for row in item.result.get("unexpected_index_list") or []:
+        for batch_id, baris in _failing_rows(suite_name, item):
             failures.append(
-                (
-                    row["batch_id"],
-                    int(row["baris"]),
-                    rule.column,
-                    config.type,
-                    rule.reason,
-                    rule.severity,
-                    config.meta["rule"],
-                )
+                (batch_id, int(baris), rule.column, config.type, rule.reason, rule.severity, config.meta["rule"])
             )
     failed = pd.DataFrame(failures, columns=[*FAILURE_COLUMNS, "rule"])
     results = _per_batch(suite_name, rules, batch_ids or list(frame["batch_id"].unique()), failed)
     return ValidationOutcome(failed[list(FAILURE_COLUMNS)], results)
+
+
+def _failing_rows(suite_name: str, item) -> list[tuple[str, int]]:
+    """(batch_id, baris) of every row an expectation found unexpected.
+
+    With `exclude_unexpected_values`, GX 1.24 returns `unexpected_index_list` as one mapping of each identity
+    column to the values of all failing rows (`[{"batch_id": [...], "baris": [...]}]`, `[]` when none fail),
+    not one mapping per row (`metrics/util.py: compute_unexpected_pandas_indices`). Their number must be GX's
+    `unexpected_count`: a failing row that is not quarantined would pass unchecked.
+    """
+    rows = [
+        pair
+        for entry in item.result.get("unexpected_index_list") or []
+        for pair in zip(entry["batch_id"], entry["baris"], strict=True)
+    ]
+    expected = item.result.get("unexpected_count")
+    if expected is not None and expected != len(rows):
+        config = item.expectation_config
+        raise RuntimeError(f"{suite_name}: {config.type} found {expected} rows, but identified {len(rows)}")
+    return rows
 
 
 def _per_batch(suite: str, rules: list[Rule], batch_ids: list[str], failed: pd.DataFrame) -> pd.DataFrame:

@@ -10,12 +10,15 @@ Child: `python -m tests.reliability.harness OPERATION --hook SPEC --signal-fd N 
 step of round 2 with the settings of the environment (NETRALITAS_VAR_DIR, NETRALITAS_WAREHOUSE_URL,
 NETRALITAS_HMAC_KEY). The hook wraps a function; on its n-th matching call the child writes one byte to
 `--signal-fd` and then (action `pause`) blocks reading `--wait-fd`, or (action `signal`) carries on. The
-parent reads that byte, then kills or releases the child.
+parent reads that byte, then kills or releases the child. A builtin can be hooked as one module sees it
+(`module:open` wraps `open` for that module only): "after" a store's `open(path, "wb")`, the file is there
+under its name, truncated and not yet written, which is where a kill lands in the middle of a write.
 """
 
 from __future__ import annotations
 
 import argparse
+import builtins
 import contextlib
 import functools
 import hashlib
@@ -216,6 +219,27 @@ def landing_intact(settings: Settings) -> list[str]:
     return bad
 
 
+def gx_problems(settings: Settings) -> list[str]:
+    """What is wrong with the GX project: a run's mark left, a store file that does not parse, a Data Docs page
+    that is not whole, a stored validation result without its page."""
+    root = settings.gx_dir / "gx"
+    validations, site = root / "uncommitted" / "validations", root / "uncommitted" / "data_docs" / "local_site"
+    problems = [".run-in-progress left"] if (settings.gx_dir / ".run-in-progress").exists() else []
+    for store in ("expectations", "validation_definitions", "checkpoints", "uncommitted/validations"):
+        for path in sorted((root / store).rglob("*.json")):
+            try:
+                json.loads(path.read_text(encoding="utf-8"))
+            except ValueError:
+                problems.append(f"{path.relative_to(root)} does not parse")
+    for page in sorted(site.rglob("*.html")):
+        if not page.read_text(encoding="utf-8").rstrip().endswith("</html>"):
+            problems.append(f"{page.relative_to(root)} is not whole")
+    for result in sorted(validations.rglob("*.json")):
+        if not (site / "validations" / result.relative_to(validations)).with_suffix(".html").exists():
+            problems.append(f"no Data Docs page for {result.relative_to(root)}")
+    return problems
+
+
 def state(wh: Warehouse, settings: Settings) -> dict:
     """What a clean run and a run that survived a fault must share."""
     published = {
@@ -293,13 +317,17 @@ class Child:
 
 def _install(spec: str, signal_fd: int, wait_fd: int) -> None:
     """`module|Attr.path|when|nth|contains|action` (see `hook`): on the n-th call whose string arguments contain
-    `contains`, `before` or `after` the call, or when it `raise`s, signal; then `pause` or carry on."""
+    `contains`, `before` or `after` the call, or when it `raise`s, signal; then `pause` or carry on. `contains`
+    may join several parts with `&`, each found in some argument; a part `=text` must equal one."""
     target, attribute, when, nth, contains, action = spec.split("|")
     owner = importlib.import_module(target)
     *parents, name = attribute.split(".")
     for parent in parents:
         owner = getattr(owner, parent)
-    original = getattr(owner, name)
+    if not parents and not hasattr(owner, name) and hasattr(builtins, name):
+        original = getattr(builtins, name)  # a builtin as the module sees it: shadowed in the module alone
+    else:
+        original = getattr(owner, name)
     seen = 0
 
     def reached() -> None:
@@ -307,9 +335,13 @@ def _install(spec: str, signal_fd: int, wait_fd: int) -> None:
         if action == "pause" and not os.read(wait_fd, 1):  # blocks: the parent kills us here, or lets us go on
             raise SystemExit("the parent went away")
 
+    def found(part: str, args: tuple) -> bool:
+        texts = [str(a) for a in args if isinstance(a, str | Path)]
+        return part[1:] in texts if part.startswith("=") else any(part in t for t in texts)
+
     def matching(args: tuple) -> bool:
         nonlocal seen
-        if contains and not any(isinstance(a, str | Path) and contains in str(a) for a in args):
+        if contains and not all(found(part, args) for part in contains.split("&")):
             return False
         seen += 1
         return seen == int(nth)
@@ -333,7 +365,8 @@ def _install(spec: str, signal_fd: int, wait_fd: int) -> None:
 
 
 def hook(target: str, when: str, nth: int = 1, contains: str = "", action: str = "pause") -> str:
-    """A hook spec for the child: e.g. hook("include.netralitas.ingest:_finish", "before", 2)."""
+    """A hook spec for the child: e.g. hook("include.netralitas.ingest:_finish", "before", 2), or the first
+    write of a file: hook("some.module:open", "after", 1, contains="name.json&=wb")."""
     module, attribute = target.split(":")
     return "|".join([module, attribute, when, str(nth), contains, action])
 

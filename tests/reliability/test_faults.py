@@ -53,6 +53,21 @@ FAULTS = {
         "kill -9 during publishing, two of the week's five files written",
         "no partial week: the new week absent, latest and the previous week intact; the re-run publishes it whole",
     ),
+    "kill-9-gx-suite-write": FaultCase(
+        "kill -9 during a load, in the middle of a GX store write: the suite's file opened (truncated), not written",
+        "no batch with rows committed (validation comes first); the re-run finds the GX project marked as "
+        "interrupted, repairs it (the truncated file set aside, the configuration rebuilt from code) and "
+        "converges; every GX file whole",
+    ),
+    "kill-9-gx-result-write": FaultCase(
+        "kill -9 during a load, in the middle of a GX store write: the validation result's file created, not written",
+        "no batch with rows committed; the re-run sets the empty result aside, rebuilds the Data Docs site and "
+        "converges",
+    ),
+    "kill-9-gx-data-docs": FaultCase(
+        "kill -9 during a load, in the middle of the Data Docs build: the new result's page opened, not written",
+        "no batch with rows committed; the re-run rebuilds the whole Data Docs site (no empty page left) and converges",
+    ),
     "pg-terminate-load": FaultCase(
         "PostgreSQL connection terminated (pg_terminate_backend) inside a batch's transaction",
         "the load fails with the server's error, that batch rolled back; the retry succeeds and converges",
@@ -94,6 +109,7 @@ class Scenario:
         self.record.case(fault, "fault", FAULTS[fault].expected, FAULTS[fault].description, only=self.only)
         harness.round_1(self.wh, self.settings, self.sample)
         self.published = harness.tree(self.settings.publish_dir)
+        self.started = time.time_ns()  # round 2 starts: files written from now on are its own
         return self
 
     def drop_round_2(self) -> list[Path]:
@@ -241,6 +257,52 @@ def test_kill_9_during_publishing(scenario):
     published = harness.publish(s.wh, s.settings, WEEK_2)
     assert published.reused_snapshot  # the snapshot frozen before the kill, rendered whole now
     assert not [p for p in harness.tree(s.settings.publish_dir, hidden=True) if "/.tmp-" in p]
+    s.converged()
+
+
+GX_STORE = "great_expectations.data_context.store.tuple_store_backend:open"  # every GX store writes through it
+GX_KILL_POINTS = {  # "after" open(path, "wb"): the file is there under its name, truncated, nothing written yet
+    "kill-9-gx-suite-write": hook(GX_STORE, "after", 1, contains="gx/expectations/case_report_v1.json&=wb"),
+    "kill-9-gx-result-write": hook(GX_STORE, "after", 1, contains="gx/uncommitted/validations/case_report_v1/&=wb"),
+    "kill-9-gx-data-docs": hook(GX_STORE, "after", 1, contains="local_site/validations/case_report_v1/&=wb"),
+}
+
+
+@pytest.mark.parametrize("fault", list(GX_KILL_POINTS))
+def test_kill_9_in_the_middle_of_a_gx_write(scenario, fault):
+    s = scenario.start(fault)
+    before = harness.counts(s.wh)
+    s.drop_round_2()
+    child = s.child("ingest", GX_KILL_POINTS[fault])
+    assert child.reached_hook(), child.wait()
+    assert child.kill() == -9
+
+    gx = s.settings.gx_dir
+    contains = GX_KILL_POINTS[fault].split("|")[4].split("&")[0]
+    new = [p for p in (gx / "gx").rglob("*") if p.is_file() and p.stat().st_mtime_ns >= s.started]
+    [written] = [p for p in new if contains in str(p)]
+    assert written.stat().st_size == 0  # killed with the file half written: opened, truncated, empty
+    assert (gx / ".run-in-progress").exists()
+    staged = "staging.case_report"
+    assert harness.counts(s.wh)[staged] == before[staged]  # validation precedes every batch's commit
+    assert not harness.consistency(s.wh)
+    s.previous_publication_intact()
+    damaged = harness.gx_problems(s.settings)
+    assert damaged, "the kill left the GX project as it was"
+    what = {"kill-9-gx-suite-write": "the suite's file", "kill-9-gx-result-write": "the new validation result",
+            "kill-9-gx-data-docs": "the new result's Data Docs page"}[fault]  # fmt: skip
+    s.record.observe(f"killed (exit -9) with {what} ({written.name}) empty: {len(damaged)} GX problem(s)")
+
+    harness.finish_round_2(s.wh, s.settings)
+    assert not harness.gx_problems(s.settings)
+    set_aside = sorted(str(p.relative_to(gx / "set-aside")) for p in (gx / "set-aside").rglob("*") if p.is_file())
+    assert any(p.endswith("/great_expectations.yml") for p in set_aside)
+    if fault != "kill-9-gx-data-docs":
+        assert any(p.endswith(str(written.relative_to(gx / "gx"))) for p in set_aside)
+    s.record.observe(
+        f"re-run repaired the GX project ({len(set_aside)} file(s) set aside, Data Docs rebuilt whole), "
+        "every GX file whole"
+    )
     s.converged()
 
 
