@@ -32,6 +32,7 @@ from include.netralitas.contracts import (
     normalise_pemilihan,
 )
 from include.netralitas.explain import DEFECT_COLUMN, defects, explain, safe_value
+from include.netralitas.files import fsync_dir
 from include.netralitas.pii import mask_format, pseudonymise
 from include.netralitas.readers import (
     MAX_FILE_BYTES,
@@ -149,6 +150,7 @@ def land(landing_dir: Path, contract: str, raw: bytes, name: str, stem: str | No
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o400)
         os.replace(tmp, target)
+        fsync_dir(folder)  # the rename itself survives a power cut
     except BaseException as exc:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)  # nothing half-written stays behind

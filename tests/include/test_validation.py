@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from include.netralitas.contracts import release_number
 from include.netralitas.validation import (
     CASE_SUITE,
     RELEASE_SUITE,
@@ -63,7 +64,7 @@ RELEASE_FAILURES = {
     ("r1", 4, "instansi", "expect_compound_columns_to_be_unique", "critical"),
     ("r1", 4, "jumlah", "expect_column_values_to_not_be_null", "critical"),
     ("r1", 5, "peringkat", "expect_column_values_to_match_regex", "critical"),
-    ("r1", 5, "peringkat", "expect_column_pair_values_to_be_equal", "warning"),
+    ("r1", 6, "peringkat", "expect_column_pair_values_to_be_equal", "warning"),
     ("r1", 6, "instansi", "expect_column_values_to_not_be_null", "critical"),
 }
 
@@ -84,9 +85,13 @@ def release_frame() -> pd.DataFrame:
         ("r1", 3, "SENTINEL-INSTANSI", "Sentinel Jumlah 12", "2", "2"),
         ("r1", 4, "SENTINEL-INSTANSI", None, "3", "3"),
         ("r1", 5, "pemkab-halsel", "3", "Sentinel7", "4"),
-        ("r1", 6, None, "1", "5", "5"),
+        ("r1", 6, None, "1", "9", "5"),
     ]
-    return pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
+    for column in ("jumlah", "peringkat"):  # derived as the ingestion derives them
+        frame[f"{column}_angka"] = frame[column].map(release_number).astype("float64")
+    frame["peringkat_dari_jumlah"] = frame["peringkat_dari_jumlah"].astype("float64")
+    return frame
 
 
 def run_case(gx_dir: Path | None):
@@ -166,7 +171,12 @@ def test_every_failing_row_is_found_and_gx_keeps_none_of_their_values(tmp_path, 
             assert sentinel.encode() not in content, f"{sentinel!r} in {name}"
     # What is kept of a failing row is its identity.
     stored = json.loads(written[results_json[0]] if CASE_SUITE in results_json[0] else written[results_json[1]])
-    in_set = [r["result"] for r in stored["results"] if r["expectation_config"]["kwargs"].get("column") == "jabatan"]
+    in_set = [
+        r["result"]
+        for r in stored["results"]
+        if r["expectation_config"]["kwargs"].get("column") == "jabatan"
+        and r["expectation_config"]["type"] == "expect_column_values_to_be_in_set"
+    ]
     assert in_set == [
         {
             "element_count": 10, "unexpected_count": 1, "unexpected_percent": 10.0, "missing_count": 0,
