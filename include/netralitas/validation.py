@@ -337,9 +337,13 @@ def run_suite(
     for item in result.results:
         config = item.expectation_config
         rule = rules[config.meta["rule"]]
-        if item.exception_info and item.exception_info.get("raised_exception"):
-            raise RuntimeError(f"{suite_name}: {config.type} raised {item.exception_info['exception_message']}")
-        for batch_id, baris in _failing_rows(suite_name, item):
+        raised = _raised(item.exception_info)
+        if raised:  # e.g. a column the suite needs is missing: never a silent pass
+            raise RuntimeError(f"{suite_name}: {config.type} on {rule.column} raised: {raised}")
+        rows = _failing_rows(suite_name, item)
+        if not item.success and not rows:
+            raise RuntimeError(f"{suite_name}: {config.type} on {rule.column} failed without naming a row")
+        for batch_id, baris in rows:
             failures.append(
                 (batch_id, int(baris), rule.column, config.type, rule.reason, rule.severity, config.meta["rule"])
             )
@@ -366,6 +370,16 @@ def _failing_rows(suite_name: str, item) -> list[tuple[str, int]]:
         config = item.expectation_config
         raise RuntimeError(f"{suite_name}: {config.type} found {expected} rows, but identified {len(rows)}")
     return rows
+
+
+def _raised(info: object) -> str | None:
+    """The message of an exception GX caught while computing an expectation's metrics, if any. GX 1.x keeps
+    them by metric (`{metric id: {"raised_exception": True, "exception_message": ...}}`), not at the top."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "an exception")
+    return next((m for value in info.values() if (m := _raised(value))), None)
 
 
 def _per_batch(suite: str, rules: list[Rule], batch_ids: list[str], failed: pd.DataFrame) -> pd.DataFrame:

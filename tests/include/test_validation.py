@@ -31,8 +31,8 @@ NIP_LIKE = "199912312024121999"  # 18 digits, in a code-list column
 SENTINELS = (NIP_LIKE, "Sentinel Rahayu", "Sentinel Wati", "Nama Sentinel Budi", "SENTINEL-NIP-0001",
              "SENTINEL-INSTANSI", "Sentinel Jumlah 12", "Sentinel7")  # fmt: skip
 TODAY = date(2024, 12, 1)
-GOOD_CASE = {"kode_kantor": "82.01", "tanggal_temuan": "2024-11-01", "pemilihan": "PILKADA-2024",
-             "instansi_kode": "kemenag", "nip_bentuk": "9" * 18, "jabatan": "pelaksana",
+GOOD_CASE = {"kode_kantor": "82.01", "kantor_berkas": "82.01", "tanggal_temuan": "2024-11-01",
+             "pemilihan": "PILKADA-2024", "instansi_kode": "kemenag", "nip_bentuk": "9" * 18, "jabatan": "pelaksana",
              "jenis_pelanggaran": "lainnya", "status": "diproses"}  # fmt: skip
 CASE_ROWS = [  # (batch_id, baris, the cells that differ from GOOD_CASE)
     ("b1", 2, {}),
@@ -51,6 +51,7 @@ CASE_FAILURES = {
     ("b1", 4, "status", "expect_column_values_to_be_in_set"),
     ("b1", 5, "nip", "expect_column_values_to_match_regex"),
     ("b1", 6, "kode_kantor", "expect_column_values_to_be_in_set"),
+    ("b1", 6, "kode_kantor", "expect_column_pair_values_to_be_equal"),  # not the office of the file either
     ("b2", 2, "nomor_kasus", "expect_column_values_to_not_be_null"),
     ("b2", 3, "nomor_kasus", "expect_compound_columns_to_be_unique"),
     ("b2", 4, "nomor_kasus", "expect_compound_columns_to_be_unique"),
@@ -281,3 +282,11 @@ def test_a_run_that_fails_on_a_damaged_project_leaves_it_to_the_next_run_to_repa
     assert (gx_dir / RUNNING).exists()
     assert case_failures(run_case(gx_dir)) == CASE_FAILURES
     assert not (gx_dir / RUNNING).exists()
+
+
+def test_an_expectation_that_cannot_run_is_never_a_silent_pass():
+    """GX catches a metric's exception (a column the suite needs is missing) and reports the expectation as
+    failed with no unexpected row: run_suite raises instead of letting every row through."""
+    frame = case_frame().drop(columns=["kantor_berkas"])
+    with pytest.raises(RuntimeError, match="kantor_berkas"):
+        run_suite(CASE_SUITE, case_report_rules(["82.01", "82.02"], TODAY), frame, None, ["b1", "b2", "b3"])
