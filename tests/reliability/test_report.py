@@ -8,6 +8,8 @@ import json
 from tests.conftest import ROOT
 from tests.reliability.test_bad_inputs import CASES, OTHER_INPUTS
 from tests.reliability.test_faults import FAULTS
+from tests.reliability.test_hostile_inputs import HOSTILE_IDS
+from tests.reliability.test_release_inputs import RELEASE_INPUTS
 
 spec = importlib.util.spec_from_file_location("reliability_report", ROOT / "tools" / "reliability_report.py")
 report = importlib.util.module_from_spec(spec)
@@ -28,11 +30,11 @@ def table_rows(markdown: str) -> list[list[str]]:
 
 def test_the_report_lists_every_case_with_its_last_result():
     markdown = DOC.read_text()
-    ids = [c.name for c in CASES] + OTHER_INPUTS + list(FAULTS)
+    ids = [c.name for c in CASES] + OTHER_INPUTS + HOSTILE_IDS + list(RELEASE_INPUTS) + list(FAULTS)
     missing = [i for i in ids if report.case_label(i) not in markdown]
     assert not missing, f"docs/reliability.md lacks {missing}: run make reliability"
     rows = table_rows(markdown)
-    assert sum(r[1] == "input" for r in rows) >= 25
+    assert sum(r[1] == "input" for r in rows) >= len(ids) - len(FAULTS)
     assert sum(r[1] == "fault" for r in rows) >= 6
     for case, _kind, expected, *results in rows:
         assert len(results) == 2, case
