@@ -380,18 +380,67 @@ def _settling(path: Path, settle_seconds: float, now: float) -> str | None:
     return None
 
 
-def _oversize(path: Path, contract: str) -> _Pending:
-    """A file over the size limit is rejected by its size alone: never read, never copied into the landing
-    zone. It moves aside to `.rejected/` in its drop folder (a rename: nothing is lost, nothing re-read)."""
-    stat = path.stat()
+def _oversize(parts: list[Path], contract: str) -> _Pending:
+    """A file (or its sidecar) over the size limit is rejected by its size alone: never read, never copied
+    into the landing zone. It moves aside to `.rejected/` in its drop folder (a rename: nothing is lost,
+    nothing re-read), with its sidecar."""
+    path = parts[0]
+    present = [p for p in parts if p.exists()]
     name, _ = printable_name(path.name)
-    batch_id = content_hash(b"oversize", name.encode(), str(stat.st_size).encode(), str(stat.st_mtime_ns).encode())
-    aside = path.parent / ".rejected" / f"{batch_id[:12]}-{path.name}"
-    aside.parent.mkdir(exist_ok=True, mode=0o700)
-    os.replace(path, aside)
+    big = max(present, key=lambda p: p.stat().st_size)
+    big_name, big_size = printable_name(big.name)[0], big.stat().st_size
+    sizes = [str(p.stat().st_size).encode() for p in present]
+    batch_id = content_hash(b"oversize", name.encode(), *sizes, str(path.stat().st_mtime_ns).encode())
+    aside = path.parent / ".rejected"
+    aside.mkdir(exist_ok=True, mode=0o700)
+    for part in present:
+        os.replace(part, aside / f"{batch_id[:12]}-{part.name}")
+    kept = aside / f"{batch_id[:12]}-{path.name}"
     result = BatchResult(batch_id, name, contract, office_from_name(name) or None, "pending")
-    reason = f"{name}: {stat.st_size} bytes is over the limit of {MAX_FILE_BYTES} bytes (kept at {aside})"
-    return _Pending(result, [], aside, _received_at(aside), rejection=BatchRejected(reason))
+    reason = f"{big_name}: {big_size} bytes is over the limit of {MAX_FILE_BYTES} bytes (kept at {kept.parent})"
+    return _Pending(result, [], kept, _received_at(kept), rejection=BatchRejected(reason))
+
+
+def _take(settings: Settings, path: Path, contract: str, now: float) -> _Pending | BatchResult:
+    """One dropped file (and its sidecar) landed as a pending batch, or a `waiting` result when it is not
+    complete yet. Unsafe names, symbolic links and files over the size limit become batches to reject."""
+    is_release = contract == NATIONAL_RELEASE_CONTRACT
+    name, name_problem = printable_name(path.name)
+    parts = [path]
+    if is_release and path.suffix.lower() != ".json":
+        parts.append(release_sidecar(path))
+    parts = [p for p in parts if p.exists() or p == path]
+    if path.is_symlink():
+        name_problem = "a symbolic link, not a file: drop the file itself"
+    else:
+        # API pulls are written atomically by netralitas itself: only dropped files need to settle.
+        settle = 0.0 if path.parent == settings.api_pull_drop else settings.settle_seconds
+        why = next((w for p in parts if p.exists() and (w := _settling(p, settle, now))), None)
+        if why:
+            return BatchResult("", name, contract, office_from_name(name) or None, "waiting", error=why)
+        if any(p.exists() and p.stat().st_size > MAX_FILE_BYTES for p in parts):
+            return _oversize(parts, contract)
+    before = [(p.lstat().st_size, p.lstat().st_mtime_ns) for p in parts if p.exists()]
+    raws = [p.read_bytes() if p.exists() and not p.is_symlink() else b"" for p in parts]
+    if [(p.lstat().st_size, p.lstat().st_mtime_ns) for p in parts if p.exists()] != before:
+        error = "still growing while it was read: left for the next run"
+        return BatchResult("", name, contract, office_from_name(name) or None, "waiting", error=error)
+    # Two offices may send byte-identical files (a header only): the office named by the file is part
+    # of the batch identity, so each gets its own "zero cases" batch. Renaming keeps the identity.
+    batch_id = content_hash(office_from_name(name).encode(), *raws)
+    # A data file with a sidecar is stored under the batch's hash, so that two releases with the same
+    # table and different metadata never share (and overwrite) one landed sidecar.
+    with_sidecar = len(parts) > 1 and parts[1].exists()
+    landed = land(settings.landing_dir, contract, raws[0], name, stem=batch_id if with_sidecar else None)
+    if with_sidecar:
+        land(settings.landing_dir, contract, raws[1], parts[1].name, stem=landed.stem)
+    result = BatchResult(batch_id, name, contract, None, "pending")
+    source = "api" if path.parent == settings.api_pull_drop else "file"
+    present = [p for p in parts if p.exists() or p.is_symlink()]
+    item = _Pending(result, present, landed, _received_at(path), source=source)
+    if name_problem:
+        item.rejection = BatchRejected(f"{name}: unsafe file name ({name_problem}): rename it (82.04_20241125.csv)")
+    return item
 
 
 def _scan(
@@ -400,51 +449,19 @@ def _scan(
     """Land every settled file of the contract's drop folders; skip content already loaded (and clear it
     from the drop folder). Returns the new batches, those already loaded, and the files left waiting."""
     sweep_stale_temporaries(settings.landing_dir, contract)
-    is_release = contract == NATIONAL_RELEASE_CONTRACT
-    folders = [folder] if is_release else [folder, settings.api_pull_drop]
+    folders = [folder] if contract == NATIONAL_RELEASE_CONTRACT else [folder, settings.api_pull_drop]
     pending: list[_Pending] = []
     waiting: list[BatchResult] = []
     now = time.time()
     for path in _drop_files(folders):
-        name, name_problem = printable_name(path.name)
-        parts = [path]
-        if is_release and path.suffix.lower() != ".json":
-            parts.append(release_sidecar(path))
-        parts = [p for p in parts if p.exists() or p == path]
-        if path.is_symlink():
-            name_problem = "a symbolic link, not a file: drop the file itself"
-        else:
-            # API pulls are written atomically by netralitas itself: only dropped files need to settle.
-            settle = 0.0 if path.parent == settings.api_pull_drop else settings.settle_seconds
-            why = next((w for p in parts if p.exists() and (w := _settling(p, settle, now))), None)
-            if why:
-                waiting.append(BatchResult("", name, contract, office_from_name(name) or None, "waiting", error=why))
-                continue
-            if path.stat().st_size > MAX_FILE_BYTES:
-                pending.append(_oversize(path, contract))
-                continue
-        before = [(p.lstat().st_size, p.lstat().st_mtime_ns) for p in parts if p.exists()]
-        raws = [p.read_bytes() if p.exists() and not p.is_symlink() else b"" for p in parts]
-        if [(p.lstat().st_size, p.lstat().st_mtime_ns) for p in parts if p.exists()] != before:
-            error = "still growing while it was read: left for the next run"
-            waiting.append(BatchResult("", name, contract, office_from_name(name) or None, "waiting", error=error))
+        try:
+            item = _take(settings, path, contract, now)
+        except FileNotFoundError:  # renamed or removed by its uploader since the listing: the next run sees it
             continue
-        # Two offices may send byte-identical files (a header only): the office named by the file is part
-        # of the batch identity, so each gets its own "zero cases" batch. Renaming keeps the identity.
-        batch_id = content_hash(office_from_name(name).encode(), *raws)
-        # A data file with a sidecar is stored under the batch's hash, so that two releases with the same
-        # table and different metadata never share (and overwrite) one landed sidecar.
-        with_sidecar = len(parts) > 1 and parts[1].exists()
-        landed = land(settings.landing_dir, contract, raws[0], name, stem=batch_id if with_sidecar else None)
-        if with_sidecar:
-            land(settings.landing_dir, contract, raws[1], parts[1].name, stem=landed.stem)
-        result = BatchResult(batch_id, name, contract, None, "pending")
-        source = "api" if path.parent == settings.api_pull_drop else "file"
-        present = [p for p in parts if p.exists() or p.is_symlink()]
-        item = _Pending(result, present, landed, _received_at(path), source=source)
-        if name_problem:
-            item.rejection = BatchRejected(f"{name}: unsafe file name ({name_problem}): rename it (82.04_20241125.csv)")
-        pending.append(item)
+        if isinstance(item, BatchResult):
+            waiting.append(item)
+        else:
+            pending.append(item)
     known = _known_batches(conn, [p.result.batch_id for p in pending])
     done: list[BatchResult] = []
     fresh: list[_Pending] = []

@@ -378,6 +378,29 @@ def test_an_oversized_file_is_rejected_by_its_size_alone(reliability, warehouse,
     assert results[GOOD_FILE].status == "loaded"
 
 
+def test_an_oversized_sidecar_rejects_its_release_unread(reliability, warehouse, settings, monkeypatch):
+    from include.netralitas import ingest
+
+    reliability.case("a release sidecar over the size limit", "input",
+                     "rejected by the sidecar's size, both files kept aside; the next release loads")  # fmt: skip
+    monkeypatch.setattr(ingest, "MAX_FILE_BYTES", 1000)
+    meta = {"penerbit": "BKN", "judul": "R", "tanggal_data": "2024-11-15", "pemilihan": "SEMUA"}
+    drop(settings, "national-releases", "a.csv", b"instansi,jumlah\nKemenag,4\n")
+    drop(settings, "national-releases", "a.meta.json", json.dumps({**meta, "catatan": "x" * 2000}).encode())
+    drop(settings, "national-releases", "b.csv", b"instansi,jumlah\nKemenag,5\n")
+    drop(settings, "national-releases", "b.meta.json", json.dumps(meta).encode())
+    results = {r.file_name: r for r in ingest_national_releases(warehouse, settings)}
+    reliability.observe(f"a.csv {results['a.csv'].status}: {results['a.csv'].error}; b.csv {results['b.csv'].status}")
+    assert results["a.csv"].status == "rejected"
+    assert "a.meta.json" in results["a.csv"].error
+    assert sorted(p.name.split("-", 1)[1] for p in (settings.national_release_drop / ".rejected").iterdir()) == [
+        "a.csv",
+        "a.meta.json",
+    ]
+    assert results["b.csv"].status == "loaded"
+    assert_accounted(batches(warehouse))
+
+
 def test_a_zip_bomb_workbook_is_rejected_before_it_is_opened(reliability, warehouse, settings, monkeypatch):
     from include.netralitas import readers
 
@@ -493,7 +516,8 @@ HOSTILE_IDS = [
     *[c.id for c in CASES], "JSON numbers kept as the text sent", "pathologically nested .meta.json",
     "an office rewrites another office's case", "a later report with an older mtime",
     "two reports of one case in one run", "a file still being written", "a file growing while it is read",
-    "a file over the size limit, never read", "an XLSX that unpacks beyond the limit",
+    "a file over the size limit, never read", "a release sidecar over the size limit",
+    "an XLSX that unpacks beyond the limit",
     "a row dated today in WIB while UTC is still yesterday", "mixed date formats in one file",
     "fullwidth NIP, zero-width and fullwidth instansi", "the database refuses a batch's rows",
     "validation raises on one batch",
