@@ -10,6 +10,7 @@ folder only after its batch is committed.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
@@ -380,10 +381,10 @@ def _settling(path: Path, settle_seconds: float, now: float) -> str | None:
     return None
 
 
-def _oversize(parts: list[Path], contract: str) -> _Pending:
+def _oversize(parts: list[Path], contract: str, landing_dir: Path) -> _Pending:
     """A file (or its sidecar) over the size limit is rejected by its size alone: never read, never copied
-    into the landing zone. It moves aside to `.rejected/` in its drop folder (a rename: nothing is lost,
-    nothing re-read), with its sidecar."""
+    into the landing zone. It moves aside, with its sidecar, to `<landing>/<contract>/oversize/` (a rename:
+    nothing is lost, nothing re-read)."""
     path = parts[0]
     present = [p for p in parts if p.exists()]
     name, _ = printable_name(path.name)
@@ -391,10 +392,19 @@ def _oversize(parts: list[Path], contract: str) -> _Pending:
     big_name, big_size = printable_name(big.name)[0], big.stat().st_size
     sizes = [str(p.stat().st_size).encode() for p in present]
     batch_id = content_hash(b"oversize", name.encode(), *sizes, str(path.stat().st_mtime_ns).encode())
-    aside = path.parent / ".rejected"
-    aside.mkdir(exist_ok=True, mode=0o700)
+    # Only the landing zone holds raw files: moved there (a rename, never a copy) unless it is another file
+    # system, where the file waits in the drop folder's hidden `.rejected/`.
+    aside = landing_dir / contract.split("/")[0] / "oversize"
+    aside.mkdir(parents=True, exist_ok=True, mode=0o700)
     for part in present:
-        os.replace(part, aside / f"{batch_id[:12]}-{part.name}")
+        try:
+            os.replace(part, aside / f"{batch_id[:12]}-{part.name}")
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            aside = path.parent / ".rejected"
+            aside.mkdir(exist_ok=True, mode=0o700)
+            os.replace(part, aside / f"{batch_id[:12]}-{part.name}")
     kept = aside / f"{batch_id[:12]}-{path.name}"
     result = BatchResult(batch_id, name, contract, office_from_name(name) or None, "pending")
     reason = f"{big_name}: {big_size} bytes is over the limit of {MAX_FILE_BYTES} bytes (kept at {kept.parent})"
@@ -419,7 +429,7 @@ def _take(settings: Settings, path: Path, contract: str, now: float) -> _Pending
         if why:
             return BatchResult("", name, contract, office_from_name(name) or None, "waiting", error=why)
         if any(p.exists() and p.stat().st_size > MAX_FILE_BYTES for p in parts):
-            return _oversize(parts, contract)
+            return _oversize(parts, contract, settings.landing_dir)
     before = [(p.lstat().st_size, p.lstat().st_mtime_ns) for p in parts if p.exists()]
     raws = [p.read_bytes() if p.exists() and not p.is_symlink() else b"" for p in parts]
     if [(p.lstat().st_size, p.lstat().st_mtime_ns) for p in parts if p.exists()] != before:

@@ -372,8 +372,10 @@ def test_an_oversized_file_is_rejected_by_its_size_alone(reliability, warehouse,
     reliability.observe(f"{big.status}: {big.error}")
     assert big.status == "rejected"
     assert "over the limit of 1000 bytes" in big.error
-    assert list((settings.drop_dir / "case-reports" / ".rejected").iterdir())
-    landed = [p for p in settings.landing_dir.rglob("*") if p.is_file()]
+    assert [p.name for p in (settings.landing_dir / "case-report" / "oversize").iterdir()] == [
+        f"{big.batch_id[:12]}-82.04_big.csv"
+    ]  # moved, not copied: nothing else of it was landed
+    landed = [p for p in settings.landing_dir.rglob("*") if p.is_file() and p.parent.name != "oversize"]
     assert len(landed) == 1  # the good file only
     assert results[GOOD_FILE].status == "loaded"
 
@@ -393,10 +395,8 @@ def test_an_oversized_sidecar_rejects_its_release_unread(reliability, warehouse,
     reliability.observe(f"a.csv {results['a.csv'].status}: {results['a.csv'].error}; b.csv {results['b.csv'].status}")
     assert results["a.csv"].status == "rejected"
     assert "a.meta.json" in results["a.csv"].error
-    assert sorted(p.name.split("-", 1)[1] for p in (settings.national_release_drop / ".rejected").iterdir()) == [
-        "a.csv",
-        "a.meta.json",
-    ]
+    aside = settings.landing_dir / "national-release" / "oversize"
+    assert sorted(p.name.split("-", 1)[1] for p in aside.iterdir()) == ["a.csv", "a.meta.json"]
     assert results["b.csv"].status == "loaded"
     assert_accounted(batches(warehouse))
 
