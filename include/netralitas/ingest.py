@@ -438,6 +438,8 @@ def _take(settings: Settings, path: Path, contract: str, now: float) -> _Pending
     # Two offices may send byte-identical files (a header only): the office named by the file is part
     # of the batch identity, so each gets its own "zero cases" batch. Renaming keeps the identity.
     batch_id = content_hash(office_from_name(name).encode(), *raws)
+    if name_problem:  # rejected for its name, not its content: the same bytes renamed properly are a new batch
+        batch_id = content_hash(b"unsafe name", name.encode(), *raws)
     # A data file with a sidecar is stored under the batch's hash, so that two releases with the same
     # table and different metadata never share (and overwrite) one landed sidecar.
     with_sidecar = len(parts) > 1 and parts[1].exists()

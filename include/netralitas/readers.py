@@ -468,10 +468,12 @@ def parse_dates(values: pd.Series) -> pd.Series:
     return parsed.dt.date.astype("object").where(parsed.notna(), None)
 
 
-def read_release_meta(path: Path) -> ReleaseMeta:
+def read_release_meta(path: Path, name: str | None = None) -> ReleaseMeta:
+    """The sidecar at `path`; `name` is how messages call it (the landed copy is named by its hash)."""
+    name = name or path.name
     if not path.exists():
-        raise BatchRejected(f"{path.name}: the sidecar metadata file is missing")
-    return release_meta_from(load_json(path.read_bytes(), path.name), path.name)
+        raise BatchRejected(f"{name}: the sidecar metadata file is missing")
+    return release_meta_from(load_json(path.read_bytes(), name), name)
 
 
 def release_meta_from(doc: object, name: str) -> ReleaseMeta:
@@ -504,7 +506,7 @@ def read_national_release(path: Path, name: str | None = None) -> tuple[ReleaseM
         sidecar = release_sidecar(path)
         if not sidecar.exists():
             raise BatchRejected(f"{release_sidecar(Path(name)).name}: the sidecar metadata file is missing")
-        meta = read_release_meta(sidecar)
+        meta = read_release_meta(sidecar, release_sidecar(Path(name)).name)
     frame = read_table(path, name, RELEASE_REQUIRED)
     _require(frame, RELEASE_REQUIRED, name, "national-release/v1")
     for column in RELEASE_COLUMNS:

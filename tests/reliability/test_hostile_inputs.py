@@ -220,6 +220,18 @@ def test_hostile_case_report(reliability, warehouse, settings, caplog, case: Hos
     assert not [p for p in (settings.drop_dir / case.folder).iterdir() if not p.name.startswith(".")]
 
 
+def test_a_file_rejected_for_its_name_loads_once_renamed(reliability, warehouse, settings):
+    reliability.case("a file rejected for its name, dropped again renamed", "input",
+                     "the renamed file is a new batch and loads (not 'already loaded')")  # fmt: skip
+    drop(settings, "case-reports", "82.04_x\nFORGED.csv", csv_bytes(row()))
+    [rejected] = ingest_case_reports(warehouse, settings, hmac_key(settings))
+    drop(settings, "case-reports", "82.04_x.csv", csv_bytes(row()))
+    [renamed] = ingest_case_reports(warehouse, settings, hmac_key(settings))
+    reliability.observe(f"first {rejected.status}; renamed {renamed.status} ({renamed.rows_loaded} loaded)")
+    assert rejected.status == "rejected"
+    assert (renamed.status, renamed.rows_loaded) == ("loaded", 1)
+
+
 def test_json_values_are_the_exact_text_sent(reliability, warehouse, settings):
     reliability.case("JSON numbers kept as the text sent", "input", "17 stays 17 in staging (never 17.0 or nan)")
     drop(settings, "case-reports", "82.04_x.json", json_bytes([row(nomor_kasus=17), row(nomor_kasus=1.50)]))
@@ -241,6 +253,7 @@ def test_nested_release_sidecar_is_rejected_and_the_next_release_loads(reliabili
     reliability.observe(f"a.csv {results['a.csv'].status}: {results['a.csv'].error}; b.csv {results['b.csv'].status}")
     assert results["a.csv"].status == "rejected"
     assert "nested deeper" in results["a.csv"].error
+    assert results["a.csv"].error.startswith("a.meta.json:")  # named as dropped, not as landed
     assert (results["b.csv"].status, results["b.csv"].rows_loaded) == ("loaded", 1)
     assert_accounted(batches(warehouse))
 
@@ -513,7 +526,8 @@ def test_a_batch_that_breaks_validation_is_rejected_alone(reliability, warehouse
 
 
 HOSTILE_IDS = [
-    *[c.id for c in CASES], "JSON numbers kept as the text sent", "pathologically nested .meta.json",
+    *[c.id for c in CASES], "a file rejected for its name, dropped again renamed",
+    "JSON numbers kept as the text sent", "pathologically nested .meta.json",
     "an office rewrites another office's case", "a later report with an older mtime",
     "two reports of one case in one run", "a file still being written", "a file growing while it is read",
     "a file over the size limit, never read", "a release sidecar over the size limit",
