@@ -5,10 +5,12 @@ First pulls the offices that report through an API (`pull_office_apis`: those li
 `$NETRALITAS_OFFICE_ENDPOINTS`, bearer tokens from the Airflow connection `netralitas_office_api` or the
 office's own; incremental from each office's watermark; an office that fails is recorded in
 `landing.api_pull` and retried next run, the others load). Then lands every case-report file that regional
-offices dropped (or the pull wrote) in `$NETRALITAS_DROP_DIR/case-reports/`
-(contract `case-report/v1`, product.md §3.1), validates all new batches with the Great Expectations suite
+offices dropped in `$NETRALITAS_DROP_DIR/case-reports/` (and the pull wrote in `api-pulls/`)
+(contract `case-report/v1`), validates all new batches with the Great Expectations suite
 `case_report_v1`, pseudonymises NIP and names (HMAC) and stages the good rows; bad rows go to
-`audit.quarantine` with their reason. One bad file never fails the others.
+`audit.quarantine` with their reason. The content of a file never fails the run: every row is loaded,
+quarantined or a duplicate, an unreadable file is rejected and the files after it load; a file modified
+within `$NETRALITAS_SETTLE_SECONDS` (60) waits for the next run.
 
 * **Inputs:** office APIs; CSV (UTF-8, BOM, UTF-16 or Windows-1252; `,` or `;`; ISO or `DD/MM/YYYY`
   dates), XLSX and JSON files.
@@ -20,7 +22,8 @@ offices dropped (or the pull wrote) in `$NETRALITAS_DROP_DIR/case-reports/`
   `$NETRALITAS_FRESHNESS_DAYS` (14) days up to the run's logical date, offices with no report at all
   first; it never fails the run. The same picture for analysts: `mart.office_freshness`.
 * **When it fails:** the task log lists each file with its row accounting. A file that cannot be read
-  is in `landing.batch` with `status = 'rejected'` and its `error`; fix it and drop it again.
+  is in `landing.batch` with `status = 'rejected'` and its `error` (`quarantined`: rows, none loaded;
+  `empty`: zero cases); fix it and drop it again.
   A failure of the task itself (warehouse unreachable, key missing) is safe to retry: files leave the drop
   folder only after their batch is committed.
 """
