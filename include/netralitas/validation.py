@@ -70,6 +70,8 @@ def case_report_rules(region_codes: Iterable[str], today: date) -> list[Rule]:
              {"column_A": "kode_kantor", "column_B": "kantor_berkas", "ignore_row_if": "either_value_is_missing"},
              "kode_kantor", "kode_kantor bukan kantor pengirim berkas (nama berkas <kode_kantor>_...): "
              "satu kantor tidak dapat melaporkan atau mengubah kasus kantor lain"),
+        Rule("ExpectColumnValuesToNotMatchRegex", {"column": "nomor_kasus", "regex": r"\d{16,}"}, "nomor_kasus",
+             "nomor_kasus berisi 16 digit atau lebih berturut-turut, bentuk NIP/NIK: periksa apakah kolom tertukar"),
         Rule("ExpectColumnValuesToNotBeNull", {"column": "tanggal_temuan"}, "tanggal_temuan",
              "tanggal_temuan kosong atau bukan tanggal yang sah (YYYY-MM-DD atau DD/MM/YYYY)"),
         Rule("ExpectColumnValuesToBeBetween",

@@ -147,6 +147,8 @@ CASES = [
             "quarantined", (1, 0, 1, 0), "non-ASCII"),
     Hostile("a NIP and a name in swapped columns", "82.04_x.csv", csv_bytes(row(jabatan=NIP, instansi=NAME)),
             "quarantined", (1, 0, 1, 0), "bentuk"),
+    Hostile("a NIP in the nomor_kasus column", "82.04_x.csv", csv_bytes(row(nomor_kasus=NIP, nip=None)),
+            "quarantined", (1, 0, 1, 0), "bentuk NIP/NIK"),
     Hostile("a spreadsheet that is a zip of garbage", "82.04_x.xlsx", b"PK\x05\x06" + b"\0" * 18, "rejected",
             (0, 0, 0, 0), "not a readable XLSX"),
 ]  # fmt: skip
