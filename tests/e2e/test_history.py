@@ -137,3 +137,76 @@ def test_the_chain_fails_when_a_dag_run_has_no_task_instance(airflow_db, tmp_pat
     assert message.startswith("history_late_start: no task instance: logical date 2020-11-09 00:00 UTC")
     assert "before the DAG's start 2023-12-31 17:00 UTC" in message
     assert "Airflow marked the run success, nothing ran" in message
+
+
+@pytest.mark.parametrize("warehouse_url", ["duckdb"], indirect=True)
+def test_airflow_backfill_publishes_three_2020_weeks_in_order(airflow_db, settings):
+    """`airflow backfill create --dag-id publish_weekly_ranking --from-date 2020-11-02 --to-date 2020-11-16`
+    (Airflow's `_create_backfill`, which the CLI calls), its runs then executed task by task as the scheduler
+    and a worker would: each week is published with the counts of its own cut-off, and no run gets a deadline."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+    from airflow.models.backfill import BackfillDagRun, _create_backfill
+    from airflow.models.dagrun import DagRun
+    from airflow.models.deadline import Deadline
+    from airflow.sdk.definitions.dag import _run_task
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState, TaskInstanceState
+    from sqlalchemy import select
+
+    drop_2020(settings)
+    chain.run_chain(IsoWeek.parse("2020-W47"), chain=chain.CHAIN[:3])  # ingest and build; nothing published
+
+    DagBundlesManager().sync_bundles_to_db()
+    bag = BundleDagBag(dag_folder=str(ROOT / "dags"), bundle_path=ROOT / "dags", bundle_name="dags-folder")
+    sync_bag_to_db(bag, "dags-folder", None)
+    dag = bag.dags["publish_weekly_ranking"]
+    backfill = _create_backfill(
+        dag_id=dag.dag_id,
+        from_date=datetime.fromisoformat("2020-11-02T00:00:00+00:00"),  # what the CLI makes of 2020-11-02
+        to_date=datetime.fromisoformat("2020-11-16T00:00:00+00:00"),
+        max_active_runs=1,
+        reverse=False,
+        dag_run_conf=None,
+        triggering_user_name="test",
+    )
+    with create_session() as session:
+        runs = session.scalars(
+            select(DagRun)
+            .join(BackfillDagRun, BackfillDagRun.dag_run_id == DagRun.id)
+            .where(BackfillDagRun.backfill_id == backfill.id)
+            .order_by(BackfillDagRun.sort_ordinal)
+        ).all()
+        weeks = [str(IsoWeek.containing(r.data_interval_start)) for r in runs]
+        assert weeks == ["2020-W45", "2020-W46", "2020-W47"]
+        assert session.scalars(select(Deadline).where(Deadline.dagrun_id.in_([r.id for r in runs]))).all() == []
+        run_ids = [r.run_id for r in runs]
+
+    from airflow.models.dagbag import DBDagBag
+
+    for run_id in run_ids:  # in order, one at a time (max_active_runs=1)
+        with create_session() as session:
+            run = session.scalars(select(DagRun).where(DagRun.run_id == run_id, DagRun.dag_id == dag.dag_id)).one()
+            run.dag = DBDagBag().get_dag_for_run(run, session=session)
+            run.state = DagRunState.RUNNING
+            schedulable, _ = run.update_state(session=session)
+            assert [ti.task_id for ti in schedulable] == ["publish"]  # the run has its task instance
+            ti = schedulable[0]
+            ti.try_number += 1
+            ti.state = TaskInstanceState.SCHEDULED
+            session.commit()
+            _run_task(ti=ti, task=dag.task_dict["publish"])
+            session.expire_all()
+            run.update_state(session=session)
+            session.commit()
+            assert run.state == DagRunState.SUCCESS, run_id
+
+    halsel = {}
+    for week in weeks:
+        folder = settings.publish_dir / week
+        assert (folder / "ranking.csv").is_file()
+        rows = {r["instansi"]: r for r in ranked(folder, "PILKADA-2020")}
+        halsel[week] = rows["Pemerintah Kabupaten Halmahera Selatan"]["jumlah_pelanggaran"]
+        assert rows["Kementerian Agama"]["tanggal_rilis"] == "2020-10-31"
+    assert halsel == {"2020-W45": "6", "2020-W46": "6", "2020-W47": "7"}  # the case of 20/11 counts from W47 on
+    assert os.readlink(settings.publish_dir / "latest") == "2020-W47"
