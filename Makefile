@@ -7,8 +7,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 VAR := $(CURDIR)/var
-WEEK ?=
 DEMO_WEEK := 2024-W48
+# User values reach the recipes only as environment variables, taken literally ($(value ...): make does not
+# expand them) and quoted by the shell ("$$NETRALITAS_RUN_WEEK"), never pasted into a command line; the week
+# is checked by the same parser as everywhere else (tools/chain.py --check-week) before it names a file.
+export NETRALITAS_RUN_WEEK := $(value WEEK)
+export NETRALITAS_RUN_FORCE_REASON := $(value FORCE_REASON)
+export NETRALITAS_RUN_PREVIEW := $(value PREVIEW)
+export NETRALITAS_BENCH_ROWS := $(value ROWS)
+unexport WEEK FORCE_REASON PREVIEW ROWS  # make would expand a command-line value to export it
 
 export PYTHONPATH := $(CURDIR)
 export NETRALITAS_VAR_DIR ?= $(VAR)
@@ -34,9 +41,11 @@ $(STAMP): requirements.lock
 
 install: $(STAMP) ## create .venv and install the pinned set (requirements.lock)
 
+AIRFLOW_DB = mkdir -p $(AIRFLOW_HOME) $(VAR)/logs && \
+	{ $(VENV)/bin/airflow db migrate > $(VAR)/logs/airflow-db.log 2>&1 || { tail -30 $(VAR)/logs/airflow-db.log; exit 1; }; }
+
 airflow-db: $(STAMP)
-	@mkdir -p $(AIRFLOW_HOME) $(VAR)/logs
-	@$(VENV)/bin/airflow db migrate > $(VAR)/logs/airflow-db.log 2>&1 || { tail -30 $(VAR)/logs/airflow-db.log; exit 1; }
+	@$(AIRFLOW_DB)
 
 demo: airflow-db ## run the whole chain on the bundled sample data (embedded warehouse), print the outputs
 	@echo "Running ingest_case_reports -> ingest_national_releases -> build_warehouse -> publish_weekly_ranking for $(DEMO_WEEK) (log: var/logs/demo.log)"
@@ -44,12 +53,17 @@ demo: airflow-db ## run the whole chain on the bundled sample data (embedded war
 		|| { tail -40 $(VAR)/logs/demo.log; echo "make demo failed: see var/logs/demo.log"; exit 1; }
 	@cat $(VAR)/logs/demo.summary
 
-run: airflow-db ## run the chain on whatever lies in the drop folder: make run WEEK=YYYY-Www
-	@test -n "$(WEEK)" || { echo "usage: make run WEEK=YYYY-Www (e.g. WEEK=2024-W48)"; exit 2; }
-	@echo "Running the chain for $(WEEK) (log: var/logs/run-$(WEEK).log)"
-	@$(PY) tools/chain.py --week $(WEEK) --summary $(VAR)/logs/run.summary > $(VAR)/logs/run-$(WEEK).log 2>&1 \
-		|| { tail -40 $(VAR)/logs/run-$(WEEK).log; echo "make run failed: see var/logs/run-$(WEEK).log"; exit 1; }
-	@cat $(VAR)/logs/run.summary
+run: $(STAMP) ## run the chain on the drop folder for a week: make run WEEK=YYYY-Www [FORCE_REASON=text] [PREVIEW=1]
+	@test -n "$$NETRALITAS_RUN_WEEK" || { echo "usage: make run WEEK=YYYY-Www (e.g. WEEK=2020-W45)"; exit 2; }
+	@week=$$($(PY) tools/chain.py --check-week "$$NETRALITAS_RUN_WEEK") || exit 2; \
+	set -- --week "$$week" --summary "$(VAR)/logs/run.summary"; \
+	if [ -n "$$NETRALITAS_RUN_FORCE_REASON" ]; then set -- "$$@" --force-reason "$$NETRALITAS_RUN_FORCE_REASON"; fi; \
+	if [ -n "$$NETRALITAS_RUN_PREVIEW" ]; then set -- "$$@" --preview; fi; \
+	$(AIRFLOW_DB); \
+	echo "Running the chain for $$week (log: var/logs/run-$$week.log)"; \
+	$(PY) tools/chain.py "$$@" > "$(VAR)/logs/run-$$week.log" 2>&1 \
+		|| { tail -40 "$(VAR)/logs/run-$$week.log"; echo "make run failed: see var/logs/run-$$week.log"; exit 1; }; \
+	cat "$(VAR)/logs/run.summary"
 
 test: $(STAMP) check-lock lint ## lock check, ruff, and the whole test suite (PostgreSQL tests need 127.0.0.1:5432)
 	$(PY) -m pytest
@@ -75,9 +89,8 @@ check-lock: $(STAMP) ## fail when requirements.lock drifts from requirements.in
 lock: $(STAMP) ## recompile requirements.lock from requirements.in (needs the package index)
 	$(PY) tools/lock.py compile
 
-ROWS ?= 1000000
 bench: $(STAMP) ## every stage at scale on DuckDB and PostgreSQL (ROWS=1000000); JSON in var/bench/
-	@$(PY) tools/bench.py --rows $(ROWS) 2>$(VAR)/bench-stderr.log || { tail -30 $(VAR)/bench-stderr.log; exit 1; }
+	@$(PY) tools/bench.py --rows "$${NETRALITAS_BENCH_ROWS:-1000000}" 2>$(VAR)/bench-stderr.log || { tail -30 $(VAR)/bench-stderr.log; exit 1; }
 
 bench-embedded: $(STAMP) ## the DuckDB-vs-SQLite measurement of docs/decisions/0001 (1,000,000 case rows)
 	$(PY) tools/bench_embedded.py --rows 1000000

@@ -18,18 +18,18 @@ Assets. Idempotent: re-running it for the same staged data changes nothing.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from airflow.sdk import dag, task
 
 from include.netralitas import alerts, assets, tags
+from include.netralitas.weeks import EARLIEST_START
 
 
 @dag(
     dag_id="build_warehouse",
     schedule=(assets.asset("staging.case_report") | assets.asset("staging.national_release")),
-    start_date=datetime(2024, 1, 1, tzinfo=ZoneInfo("Asia/Jakarta")),
+    start_date=EARLIEST_START,  # 2018-W01 Monday 00:00 WIB: every publishable week has task instances
     catchup=False,
     max_active_runs=1,
     tags=[tags.WAREHOUSE],

@@ -31,11 +31,11 @@ within `$NETRALITAS_SETTLE_SECONDS` (60) waits for the next run.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from airflow.sdk import CronTriggerTimetable, dag, task
 
 from include.netralitas import alerts, assets, tags
+from include.netralitas.weeks import EARLIEST_START
 
 WIB = "Asia/Jakarta"
 
@@ -43,7 +43,7 @@ WIB = "Asia/Jakarta"
 @dag(
     dag_id="ingest_case_reports",
     schedule=CronTriggerTimetable("15 * * * *", timezone=WIB),
-    start_date=datetime(2024, 1, 1, tzinfo=ZoneInfo("Asia/Jakarta")),
+    start_date=EARLIEST_START,  # 2018-W01 Monday 00:00 WIB: every publishable week has task instances
     catchup=False,
     max_active_runs=1,
     tags=[tags.INGESTION, tags.CASE_REPORTS],

@@ -15,12 +15,12 @@ document), validates it with the Great Expectations suite `national_release_v1` 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag, task
 
 from include.netralitas import alerts, assets, tags
+from include.netralitas.weeks import EARLIEST_START
 
 WIB = "Asia/Jakarta"
 
@@ -28,7 +28,7 @@ WIB = "Asia/Jakarta"
 @dag(
     dag_id="ingest_national_releases",
     schedule=CronTriggerTimetable("30 5 * * *", timezone=WIB),
-    start_date=datetime(2024, 1, 1, tzinfo=ZoneInfo("Asia/Jakarta")),
+    start_date=EARLIEST_START,  # 2018-W01 Monday 00:00 WIB: every publishable week has task instances
     catchup=False,
     max_active_runs=1,
     tags=[tags.INGESTION, tags.NATIONAL_RELEASES],

@@ -4,37 +4,38 @@
 Every Monday 07:00 Asia/Jakarta, publishes the national top-10 ranking (methodology v1, product.md §4-5)
 for the ISO week that just ended (cut-off Sunday 23:59:59 WIB): `ranking.csv`, `ranking.json`,
 `index.html`, `chart.png` and `datapackage.json` in `$NETRALITAS_PUBLISH_DIR/<YYYY-Www>/` (a symlink swapped
-atomically to an immutable version folder), `latest`, an index of all weeks, and a frozen snapshot in
-`mart.publication`. Catch-up publishes missed weeks in order, one at a time, from 2024-W45 or from the week
-set in `$NETRALITAS_PUBLISH_FIRST_WEEK` (read when the DAG is parsed).
+atomically to an immutable version folder), `latest` (the newest published week that has ended), an index
+of all weeks, and a frozen snapshot in `mart.publication`.
 
-The week is the data interval's (a `CronDataIntervalTimetable`: the interval is Monday 07:00 to Monday
-07:00, and the week is the one it starts in), or the `week` param (`YYYY-Www`) when given.
-Re-running a published week returns its frozen snapshot; pass `force_reason` to re-publish, recorded in
-`audit.publication_log`.
+The schedule is the ISO-week timetable of `plugins/netralitas_schedule.py`: a run's data interval is exactly
+its week (Monday 00:00 to the next Monday 00:00 WIB). Catch-up publishes missed weeks in order, one at a
+time, from 2024-W45 or from the week set in `$NETRALITAS_PUBLISH_FIRST_WEEK` (read when the DAG is parsed);
+earlier weeks, back to 2018-W01, are published by `airflow backfill create` or the `week` param
+(`YYYY-Www`). A week that has not ended is refused, unless `preview` is set: then it is rendered to
+`preview/<YYYY-Www>/` and never frozen. Re-running a published week returns its frozen snapshot; pass
+`force_reason` to re-publish, recorded in `audit.publication_log`.
 
 * **Runbook:** `docs/runbook.md#publish_weekly_ranking` in the repository: failures and the daily tasks.
 * **Owner:** netralitas-data.
-* **When it fails:** a week folder appears complete or not at all; re-run the task.
+* **When it fails:** a week folder appears complete or not at all; re-run the task. `WeekNotPublishable`:
+  the week lies before 2018-W01 or has not ended; nothing was written.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, task
+from airflow.sdk import Param, task
+from netralitas_schedule import IsoWeekTimetable, ScheduledRunLogicalDate
 
 from include.netralitas import alerts, assets, tags
-from include.netralitas.weeks import publication_start
+from include.netralitas.weeks import EARLIEST_START
 
-WIB = "Asia/Jakarta"
-
-
-@dag(
+with alerts.DeadlineDag(
     dag_id="publish_weekly_ranking",
-    schedule=CronDataIntervalTimetable("0 7 * * 1", timezone=WIB),
-    start_date=publication_start(),  # 2024-W45, or $NETRALITAS_PUBLISH_FIRST_WEEK
-    catchup=True,  # past weeks are published in order, one at a time (max_active_runs=1)
+    schedule=IsoWeekTimetable(),  # first scheduled week: 2024-W45, or $NETRALITAS_PUBLISH_FIRST_WEEK
+    start_date=EARLIEST_START,  # 2018-W01: backfills of any week since then have their task instance
+    catchup=True,  # past weeks since the first scheduled week are published in order, one at a time
     max_active_runs=1,
     tags=[tags.PUBLICATION, tags.WEEKLY],
     default_args={
@@ -46,35 +47,32 @@ WIB = "Asia/Jakarta"
     params={
         "week": Param(None, type=["null", "string"], pattern=r"^\d{4}-W\d{2}$", description="YYYY-Www"),
         "force_reason": Param(None, type=["null", "string"], description="re-publish with this reason"),
+        "preview": Param(False, type="boolean", description="render a week that has not ended; never frozen"),
     },
-    deadline=alerts.publication_deadline(),  # alert when not finished by Monday 10:00 WIB
+    # alert when a scheduled run has not finished by Monday 10:00 WIB (backfills and manual runs: no deadline)
+    deadline=alerts.publication_deadline(ScheduledRunLogicalDate()),
     doc_md=__doc__,
-)
-def publish_weekly_ranking():
+):
+
     @task(outlets=assets.outlets("publish_weekly_ranking"))
-    def publish(params: dict | None = None, data_interval_start: datetime | None = None) -> dict[str, str]:
+    def publish(params: dict | None = None, data_interval_start: datetime | None = None) -> dict:
         from include.netralitas.publish import publish_week
         from include.netralitas.settings import get_settings
         from include.netralitas.warehouse import Warehouse
-        from include.netralitas.weeks import IsoWeek
+        from include.netralitas.weeks import IsoWeek, publishable_week
 
         params = params or {}
-        week = IsoWeek.parse(params["week"]) if params.get("week") else IsoWeek.containing(data_interval_start)
+        preview = bool(params.get("preview"))
+        week = publishable_week(params.get("week") or IsoWeek.containing(data_interval_start), preview=preview)
         settings = get_settings()
         result = publish_week(
             Warehouse(settings.warehouse_url),
             settings.publish_dir,
             week,
             force_reason=params.get("force_reason"),
+            preview=preview,
         )
-        print(f"published {result.week}: {result.rows} rows in {result.folder}")
-        return {
-            "week": result.week,
-            "ranking_csv": str(result.ranking_csv),
-            "index_html": str(result.index_html),
-        }
+        print(f"{result.week}: {result.outcome_text}; {result.rows} rows in {result.folder}")
+        return result.summary()
 
     publish()
-
-
-publish_weekly_ranking()

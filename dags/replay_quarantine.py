@@ -20,18 +20,18 @@ The same from a shell: `python tools/replay.py BATCH_ID ...`.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from airflow.sdk import Param, dag, task
 
 from include.netralitas import alerts, assets, tags
+from include.netralitas.weeks import EARLIEST_START
 
 
 @dag(
     dag_id="replay_quarantine",
     schedule=None,  # by hand, after a fix
-    start_date=datetime(2024, 1, 1, tzinfo=ZoneInfo("Asia/Jakarta")),
+    start_date=EARLIEST_START,  # 2018-W01 Monday 00:00 WIB: every publishable week has task instances
     catchup=False,
     max_active_runs=1,
     tags=[tags.INGESTION, tags.REPLAY],

@@ -1,7 +1,9 @@
 """The weekly publication (product.md §4, §5): rank, freeze a snapshot, render, and swap in atomically.
 
 A week that was already published is rendered again from its frozen snapshot, so re-running it gives
-byte-identical files; only a forced re-publication (with a reason, recorded) computes it anew.
+byte-identical files; only a forced re-publication (with a reason, recorded) computes it anew. A week that
+has not ended is refused (`weeks.WeekNotPublishable`) unless it is a preview: computed and rendered to
+`preview/<week>/`, never frozen, never `latest`.
 """
 
 from __future__ import annotations
@@ -26,13 +28,12 @@ from include.netralitas import METHODOLOGY_VERSION
 from include.netralitas.contracts import PEMILIHAN, PEMILIHAN_LABELS
 from include.netralitas.files import atomic_write
 from include.netralitas.warehouse import RANKING_SQL, read_sql
-from include.netralitas.weeks import WIB
+from include.netralitas.weeks import WIB, IsoWeek, publishable_week
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
     from include.netralitas.warehouse import Warehouse
-    from include.netralitas.weeks import IsoWeek
 
 TOP_N = 10
 RANKING_COLUMNS = [
@@ -57,6 +58,35 @@ class Publication:
     index_html: Path
     rows: int
     reused_snapshot: bool
+    outcome: str = "published"  # published | re-rendered | re-published | preview
+    force_reason: str | None = None
+
+    @property
+    def outcome_text(self) -> str:
+        """What happened to the week, in words, for the summary and the task log."""
+        return {
+            "published": "newly published (snapshot frozen)",
+            "re-rendered": "re-rendered from its frozen snapshot (unchanged)",
+            "re-published": f"re-published, reason: {self.force_reason}",
+            "preview": "preview of a week that has not ended (not frozen, not latest)",
+        }[self.outcome]
+
+    def files(self) -> dict[str, Path]:
+        """The week's files that exist on disk (a summary names nothing else)."""
+        names = ("ranking.csv", "ranking.json", "index.html", "chart.png", "datapackage.json")
+        return {name: self.folder / name for name in names if (self.folder / name).is_file()}
+
+    def summary(self) -> dict:
+        """Small, JSON-able: for XCom and the chain's summary."""
+        return {
+            "week": self.week,
+            "outcome": self.outcome,
+            "outcome_text": self.outcome_text,
+            "force_reason": self.force_reason,
+            "rows": self.rows,
+            "folder": str(self.folder),
+            "files": {name: str(path) for name, path in self.files().items()},
+        }
 
 
 def compute_ranking(wh: Warehouse, conn: Connection, week: IsoWeek, top_n: int = TOP_N) -> pd.DataFrame:
@@ -355,12 +385,13 @@ def _swap_symlink(link: Path, target: str) -> None:
     os.replace(tmp, link)
 
 
-def _write_week(publish_dir: Path, week: str, files: dict[str, bytes]) -> Path:
+def _write_week(publish_dir: Path, week: str, files: dict[str, bytes], *, index: bool = True) -> Path:
     """Publish the files of `week` so that it appears complete or not at all, even if the process is killed.
 
     The files go to a hidden temporary folder, which is renamed to an immutable version folder
     `.weeks/<week>-<digest>`; `<week>` is a symlink swapped atomically to it, so a reader always sees either
-    the previous complete version or the new one. `latest` points at the newest published week.
+    the previous complete version or the new one. With `index`, `latest` points at the newest published week
+    that has ended, whatever order the weeks were published in, and `index.html` lists them all.
     """
     versions = publish_dir / VERSIONS_DIR
     versions.mkdir(parents=True, exist_ok=True)
@@ -385,10 +416,25 @@ def _write_week(publish_dir: Path, week: str, files: dict[str, bytes]) -> Path:
         raise RuntimeError(f"{link} is a folder, not the symlink netralitas publishes; move it away first")
     _swap_symlink(link, f"{VERSIONS_DIR}/{version.name}")
     _clean_versions(versions, keep={version.name, *_linked_versions(publish_dir)})
-    weeks = sorted(p.name for p in publish_dir.iterdir() if p.is_symlink() and p.name[:4].isdigit())
-    _swap_symlink(publish_dir / "latest", weeks[-1])
-    _write_atomic(publish_dir / "index.html", render_index(weeks))
+    if index:
+        weeks = sorted(published_weeks(publish_dir))
+        ended = [w for w in weeks if IsoWeek.parse(w).has_ended()]
+        if ended:
+            _swap_symlink(publish_dir / "latest", ended[-1])
+        _write_atomic(publish_dir / "index.html", render_index(weeks))
     return link
+
+
+def published_weeks(publish_dir: Path) -> list[str]:
+    """The week links of a publication root, in week order."""
+    found = []
+    for path in publish_dir.iterdir():
+        if path.is_symlink():
+            try:
+                found.append(IsoWeek.parse(path.name))
+            except ValueError:
+                continue  # `latest`, or a temporary link
+    return [str(w) for w in sorted(found)]
 
 
 def _linked_versions(publish_dir: Path) -> set[str]:
@@ -419,12 +465,27 @@ def render_index(weeks: list[str]) -> bytes:
     ).encode()
 
 
-def publish_week(wh: Warehouse, publish_dir: Path, week: IsoWeek, *, force_reason: str | None = None) -> Publication:
-    """Publish `week`: reuse its frozen snapshot, or freeze a new one (first time, or forced)."""
+def publish_week(
+    wh: Warehouse,
+    publish_dir: Path,
+    week: IsoWeek,
+    *,
+    force_reason: str | None = None,
+    preview: bool = False,
+    now: datetime | None = None,
+) -> Publication:
+    """Publish `week`: reuse its frozen snapshot, or freeze a new one (first time, or forced).
+
+    Refuses a week before 2018-W01, and one that has not ended (at `now`) unless `preview`; a preview is
+    computed and rendered to `<publish_dir>/preview/<week>/` and never frozen or recorded.
+    """
+    week = publishable_week(week, preview=preview, now=now)
+    preview = preview and not week.has_ended(now)  # a week that has ended is published for real
     name = str(week)
     with wh.session() as conn, wh.transaction(conn):
-        header, rows = _snapshot(conn, name)
+        header, rows = (None, None) if preview else _snapshot(conn, name)
         reused = header is not None and force_reason is None
+        outcome = "preview" if preview else "re-rendered" if reused else "re-published" if header else "published"
         if not reused:
             ranking = compute_ranking(wh, conn, week)
             ranking["perubahan"] = movement(ranking, _previous_published(conn, name))
@@ -451,6 +512,7 @@ def publish_week(wh: Warehouse, publish_dir: Path, week: IsoWeek, *, force_reaso
                 "metadata_json": json.dumps(metadata, ensure_ascii=False, sort_keys=True),
                 "alasan_terbit_ulang": force_reason,
             }
+        if not reused and not preview:
             conn.execute(text("DELETE FROM mart.publication_row WHERE minggu = :w"), {"w": name})
             conn.execute(text("DELETE FROM mart.publication WHERE minggu = :w"), {"w": name})
             conn.execute(
@@ -478,7 +540,10 @@ def publish_week(wh: Warehouse, publish_dir: Path, week: IsoWeek, *, force_reaso
         "chart.png": render_chart(rows),
         "datapackage.json": render_datapackage(header),
     }
-    folder = _write_week(publish_dir, name, files)
+    if preview:
+        folder = _write_week(publish_dir / "preview", name, files, index=False)
+    else:
+        folder = _write_week(publish_dir, name, files)
     return Publication(
         week=name,
         folder=folder,
@@ -487,4 +552,6 @@ def publish_week(wh: Warehouse, publish_dir: Path, week: IsoWeek, *, force_reaso
         index_html=folder / "index.html",
         rows=len(rows),
         reused_snapshot=reused,
+        outcome=outcome,
+        force_reason=force_reason if outcome == "re-published" else None,
     )

@@ -3,6 +3,7 @@ connection or variable lookup while parsing; the parse time of each file is repo
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from unittest import mock
 
@@ -106,16 +107,23 @@ def test_every_table_and_file_written_is_an_asset_of_its_task(dagbag):
     assert files == {"ranking.csv", "ranking.json", "index.html", "chart.png", "datapackage.json"}
 
 
-def test_publication_declares_a_weekly_data_interval(dagbag):
-    from airflow.sdk import CronDataIntervalTimetable
-
+def test_publication_runs_on_the_iso_week_timetable_with_its_deadline(dagbag):
     dag = dagbag.dags["publish_weekly_ranking"]
-    timetable = dag.timetable
-    assert isinstance(timetable, CronDataIntervalTimetable)
-    assert dag.catchup  # missed weeks are published, in order
+    assert type(dag.timetable).__qualname__ == "IsoWeekTimetable"  # plugins/netralitas_schedule.py
+    assert str(dag.timetable.first_scheduled) == os.environ.get("NETRALITAS_PUBLISH_FIRST_WEEK", "2024-W45")
+    assert dag.catchup  # missed weeks since the first scheduled week are published, in order
     assert dag.max_active_runs == 1
-    assert timetable.expression == "0 7 * * 1"
-    assert str(timetable.timezone) in ("Asia/Jakarta", "Timezone('Asia/Jakarta')")
+    assert dag.deadline  # the lateness alert, kept for scheduled runs
+    assert type(dag).__name__ == "DeadlineDag"  # whose dag.test() runs without it (Airflow 3.3.2)
+
+
+def test_every_dag_starts_at_the_first_publishable_week(dagbag):
+    """A run for any week since 2018-W01 has its task instances: no task's start lies after its logical date."""
+    from include.netralitas.weeks import FIRST_WEEK
+
+    for dag_id, dag in dagbag.dags.items():
+        assert dag.start_date == FIRST_WEEK.start, dag_id
+        assert all(t.start_date == FIRST_WEEK.start for t in dag.tasks), dag_id
 
 
 def test_no_dag_file_imports_another_or_heavy_libraries_at_top_level():

@@ -264,18 +264,19 @@ DEADLINE_DAG = """
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from airflow.sdk import CronDataIntervalTimetable, dag, task
+from airflow.sdk import dag, task
+from netralitas_schedule import IsoWeekTimetable, ScheduledRunLogicalDate
 
 from include.netralitas import alerts
 
 
 @dag(
     dag_id="alerts_deadline_probe",
-    schedule=CronDataIntervalTimetable("0 7 * * 1", timezone="Asia/Jakarta"),
+    schedule=IsoWeekTimetable("2024-W45"),
     start_date=datetime(2024, 11, 4, tzinfo=ZoneInfo("Asia/Jakarta")),
     catchup=True,
     max_active_runs=1,
-    deadline=alerts.publication_deadline(),
+    deadline=alerts.publication_deadline(ScheduledRunLogicalDate()),
 )
 def alerts_deadline_probe():
     @task
@@ -292,13 +293,16 @@ alerts_deadline_probe()
 def test_publication_deadline_serialises_with_an_importable_callback():
     from airflow.sdk import DAG
     from airflow.serialization.serialized_objects import DagSerialization
+    from netralitas_schedule import ScheduledRunLogicalDate
 
-    with DAG("deadline_serialisation", schedule=None, deadline=alerts.publication_deadline()) as dag:
+    deadline = alerts.publication_deadline(ScheduledRunLogicalDate())
+    with DAG("deadline_serialisation", schedule=None, deadline=deadline) as dag:
         pass
     (encoded,) = DagSerialization.to_dict(dag)["dag"]["deadline"]
 
-    assert encoded["reference"] == {"reference_type": "DagRunLogicalDateDeadline"}
-    assert encoded["interval"]["__data__"] == timedelta(days=7, hours=3).total_seconds()
+    assert encoded["reference"]["reference_type"] == "ScheduledRunLogicalDate"
+    # logical date Monday 00:00 WIB of the week -> Monday 10:00 WIB after it
+    assert encoded["interval"]["__data__"] == timedelta(days=7, hours=10).total_seconds()
     callback = encoded["callback"]
     assert callback["__classname__"] == "airflow.sdk.definitions.callback.SyncCallback"
     assert callback["__data__"]["path"] == "include.netralitas.alerts.deadline_missed"
@@ -331,12 +335,12 @@ def test_scheduled_run_gets_a_deadline_at_monday_10_wib_and_its_callback_alerts(
 
     with create_session() as session:
         serdag = DBDagBag().get_latest_version_of_dag("alerts_deadline_probe", session=session)
-        previous = DataInterval(datetime(2024, 11, 11, 7, tzinfo=WIB), datetime(2024, 11, 18, 7, tzinfo=WIB))
+        previous = DataInterval(datetime(2024, 11, 11, tzinfo=WIB), datetime(2024, 11, 18, tzinfo=WIB))
         info = serdag.timetable.next_dagrun_info(
             last_automated_data_interval=previous, restriction=TimeRestriction(None, None, catchup=True)
         )
         assert info.run_after == datetime(2024, 11, 25, 7, tzinfo=WIB)  # created Monday 07:00 WIB ...
-        assert info.logical_date == datetime(2024, 11, 18, 7, tzinfo=WIB)  # ... for the week that began before
+        assert info.logical_date == datetime(2024, 11, 18, tzinfo=WIB)  # ... for the ISO week before
         run = serdag.create_dagrun(
             run_id=serdag.timetable.generate_run_id(
                 run_type=DagRunType.SCHEDULED, run_after=info.run_after, data_interval=info.data_interval
@@ -377,31 +381,66 @@ def test_scheduled_run_gets_a_deadline_at_monday_10_wib_and_its_callback_alerts(
     payload = webhook_json(post)
     assert payload["event"] == "deadline_missed"
     assert payload["run_id"] == run_id
-    assert payload["logical_date"] == "2024-11-18T07:00:00+07:00"
-    assert payload["data_interval"] == "2024-11-18T07:00:00+07:00 - 2024-11-25T07:00:00+07:00"
+    assert payload["logical_date"] == "2024-11-18T00:00:00+07:00"
+    assert payload["data_interval"] == "2024-11-18T00:00:00+07:00 - 2024-11-25T00:00:00+07:00"
     assert payload["deadline"] == "2024-11-25T10:00:00+07:00"
     assert payload["state"] == "queued"
     assert payload["link"] == f"{BASE_URL}/dags/alerts_deadline_probe/runs/{quote(run_id)}"
     assert run_id in mail.html
 
 
-def test_dag_test_of_a_dag_with_a_deadline_fails_unless_the_one_shot_run_drops_it(airflow_db, bundle):
+DEADLINE_DAG_CLASS = """
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from airflow.sdk import task
+from netralitas_schedule import IsoWeekTimetable, ScheduledRunLogicalDate
+
+from include.netralitas import alerts
+
+with alerts.DeadlineDag(
+    dag_id="alerts_deadline_class_probe",
+    schedule=IsoWeekTimetable("2024-W45"),
+    start_date=datetime(2024, 11, 4, tzinfo=ZoneInfo("Asia/Jakarta")),
+    catchup=True,
+    deadline=alerts.publication_deadline(ScheduledRunLogicalDate()),
+):
+
+    @task
+    def publish() -> None:
+        pass
+
+    publish()
+"""
+
+
+def test_dag_test_of_a_dag_with_a_deadline_fails_unless_it_is_a_deadline_dag(airflow_db, bundle):
     """Airflow 3.3.2: `dag.test()` round-trips the DAG through serialisation in memory, where `dag.deadline` stays
     a list of encoded alerts instead of the alert ids the metadata database holds, so when the run succeeds
-    `DagRun.update_state` looks the alerts up with a dict as id and fails. `tools/chain.py` (a one-shot run, no
-    scheduler to watch deadlines) therefore sets `dag.deadline = None` before `dag.test()`. When this test
-    starts failing at the first `raises`, Airflow has fixed it and the workaround can go."""
+    `DagRun.update_state` looks the alerts up with a dict as id and fails (and `airflow dags test` exits 1).
+    `alerts.DeadlineDag` (the class of publish_weekly_ranking) runs `test()` without its deadline and keeps it
+    for the scheduler. When this test starts failing at the first `raises`, Airflow has fixed it and
+    `DeadlineDag` can go."""
     from airflow import settings
     from airflow.dag_processing.dagbag import DagBag
+    from airflow.models.deadline import Deadline
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
     from sqlalchemy.exc import StatementError
 
     (bundle / "alerts_deadline_probe.py").write_text(DEADLINE_DAG)
-    dag = DagBag(dag_folder=str(bundle)).dags["alerts_deadline_probe"]
+    (bundle / "alerts_deadline_class_probe.py").write_text(DEADLINE_DAG_CLASS)
+    bag = DagBag(dag_folder=str(bundle))
+    assert not bag.import_errors
 
     with pytest.raises(StatementError, match="'dict' object has no attribute 'hex'"):
-        dag.test(logical_date=datetime(2024, 12, 2, 7, tzinfo=WIB))
+        bag.dags["alerts_deadline_probe"].test(logical_date=datetime(2024, 12, 2, 7, tzinfo=WIB))
     settings.Session.remove()
 
-    dag.deadline = None
+    dag = bag.dags["alerts_deadline_class_probe"]
+    assert isinstance(dag, alerts.DeadlineDag)
     run = dag.test(logical_date=datetime(2024, 12, 9, 7, tzinfo=WIB))
     assert str(run.state).rsplit(".", 1)[-1].lower() == "success"
+    assert dag.deadline  # kept for the scheduler
+    with create_session() as session:  # a test run is not scheduled: the reference gave it no deadline
+        assert session.scalars(select(Deadline).where(Deadline.dagrun_id == run.id)).all() == []

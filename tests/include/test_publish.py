@@ -175,3 +175,43 @@ def test_rerunning_a_week_gives_byte_identical_files_and_a_valid_data_package(wa
     doc = json.loads(first["ranking.json"])
     assert doc["tren"]["82.04"]["PILKADA-2024"] == 1
     assert doc["minggu"] == "2024-W47"
+
+
+def test_outcomes_previews_refusals_and_latest_whatever_the_order(warehouse, tmp_path):
+    import pytest
+
+    from include.netralitas.weeks import WIB, WeekNotPublishable
+
+    build_warehouse(warehouse)
+    with warehouse.begin() as conn:
+        _case(conn, "1", "82.04", date(2024, 11, 20))
+    newer = publish_week(warehouse, tmp_path, IsoWeek.parse("2024-W48"))
+    older = publish_week(warehouse, tmp_path, IsoWeek.parse("2018-W01"))  # history, published afterwards
+    assert (newer.outcome, older.outcome) == ("published", "published")
+    assert (tmp_path / "latest").resolve() == (tmp_path / "2024-W48").resolve()
+    again = publish_week(warehouse, tmp_path, IsoWeek.parse("2018-W01"))
+    assert again.outcome_text == "re-rendered from its frozen snapshot (unchanged)"
+    forced = publish_week(warehouse, tmp_path, IsoWeek.parse("2018-W01"), force_reason="koreksi")
+    assert forced.outcome_text == "re-published, reason: koreksi"
+    assert set(forced.summary()["files"]) == {
+        "ranking.csv",
+        "ranking.json",
+        "index.html",
+        "chart.png",
+        "datapackage.json",
+    }
+
+    monday = datetime(2024, 12, 2, 9, tzinfo=WIB)  # 2024-W49 has not ended on its Monday
+    with pytest.raises(WeekNotPublishable, match="week 2024-W49 has not ended"):
+        publish_week(warehouse, tmp_path, IsoWeek.parse("2024-W49"), now=monday)
+    with pytest.raises(WeekNotPublishable, match="before 2018-W01"):
+        publish_week(warehouse, tmp_path, IsoWeek.parse("2017-W52"))
+    preview = publish_week(warehouse, tmp_path, IsoWeek.parse("2024-W49"), preview=True, now=monday)
+    assert preview.outcome == "preview"
+    assert preview.folder == tmp_path / "preview" / "2024-W49"
+    assert preview.ranking_csv.is_file()
+    assert not (tmp_path / "2024-W49").exists()
+    with warehouse.read() as conn:
+        frozen = conn.execute(text("SELECT minggu FROM mart.publication ORDER BY minggu")).scalars().all()
+    assert frozen == ["2018-W01", "2024-W48"]  # the preview was never frozen
+    assert (tmp_path / "latest").resolve() == (tmp_path / "2024-W48").resolve()
