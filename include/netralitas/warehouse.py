@@ -12,6 +12,7 @@ import fcntl
 import hashlib
 import os
 import time
+import tomllib
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
@@ -33,6 +34,8 @@ SQL_DIR = PROJECT_ROOT / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 RANKING_SQL = "mart/national_ranking.sql"
 VIEW_GLOB = "mart/create_view_*.sql"
+RANKING_MARKER = "-- @ranking: sql/mart/national_ranking.sql, :cutoff_date = CURRENT_DATE"
+CONTRACT = "mart/contract.toml"
 LOCK_TIMEOUT_S = int(os.environ.get("NETRALITAS_LOCK_TIMEOUT_S", "600"))
 PG_LOCK_KEY = 7_340_2024  # pg_advisory_xact_lock key of netralitas writers
 
@@ -73,14 +76,50 @@ def split_statements(script: str) -> list[str]:
 def view_statements() -> list[tuple[str, str]]:
     """The mart views as (name, CREATE OR REPLACE VIEW statement), re-applied when their text changes.
 
-    `mart.national_ranking` is the ranking query of the publication with the cut-off set to today, so the
-    methodology is written once (sql/mart/national_ranking.sql).
+    `mart.national_ranking` is the ranking query of the publication with the cut-off set to today, inlined
+    at the marker line of sql/mart/create_view_national_ranking.sql, so the methodology is written once
+    (sql/mart/national_ranking.sql).
     """
-    ranking = read_sql(RANKING_SQL).replace(":cutoff_date", "CURRENT_DATE")
-    views = [("mart.national_ranking", f"CREATE OR REPLACE VIEW mart.national_ranking AS\n{ranking}")]
+    ranking = read_sql(RANKING_SQL).strip().rstrip(";").replace(":cutoff_date", "CURRENT_DATE")
+    views = []
     for path in sorted(SQL_DIR.glob(VIEW_GLOB)):
-        views.append((f"mart.{path.stem.removeprefix('create_view_')}", path.read_text().strip().rstrip(";")))
+        statement = path.read_text().strip().rstrip(";")
+        if RANKING_MARKER in statement:
+            statement = statement.replace(RANKING_MARKER, ranking)
+        views.append((f"mart.{path.stem.removeprefix('create_view_')}", statement))
     return views
+
+
+def mart_contract() -> dict[str, Any]:
+    """sql/mart/contract.toml: the comments, columns and types of every relation of the mart schema."""
+    return tomllib.loads(read_sql(CONTRACT))
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"  # COMMENT takes no bind parameter; the text is the repo's own
+
+
+def mart_comments() -> dict[str, list[str]]:
+    """The COMMENT statements of each mart relation (sql/mart/contract.toml): Indonesian, then English, one
+    line each; a relation's comment names its grain and the contract version, a column's its unit."""
+    contract = mart_contract()
+    comments: dict[str, list[str]] = {}
+    for name, relation in contract["relations"].items():
+        grain = ", ".join(relation["grain"])
+        version = contract["version"]
+        about = (
+            f"{relation['id']} Butir: satu baris per ({grain}). Kontrak mart v{version}.\n"
+            f"{relation['en']} Grain: one row per ({grain}). Mart contract v{version}."
+        )
+        kind = "VIEW" if relation["kind"] == "view" else "TABLE"
+        statements = [f"COMMENT ON {kind} {name} IS {_literal(about)}"]
+        for column in relation["columns"]:
+            unit_id, _, unit_en = column.get("unit", "").partition(" / ")
+            text_id = column["id"] + (f" (satuan: {unit_id})" if unit_id else "")
+            text_en = column["en"] + (f" (unit: {unit_en})" if unit_en else "")
+            statements.append(f"COMMENT ON COLUMN {name}.{column['name']} IS {_literal(text_id + chr(10) + text_en)}")
+        comments[name] = statements
+    return comments
 
 
 class Warehouse:
@@ -184,7 +223,9 @@ class Warehouse:
         return applied_now
 
     def _apply_views(self, conn: Connection) -> list[str]:
-        """Repeatable migrations: each mart view is (re)created when its definition changed."""
+        """Repeatable migrations: each mart view is (re)created when its definition or its comments changed,
+        then commented (a re-created view has lost its comments); a mart table is re-commented when its
+        comments changed. Views and comments: sql/mart/create_view_*.sql, sql/mart/contract.toml."""
         conn.execute(
             text(
                 "CREATE TABLE IF NOT EXISTS audit.schema_view ("
@@ -193,13 +234,18 @@ class Warehouse:
         )
         known = dict(conn.execute(text("SELECT name, sha256 FROM audit.schema_view")).all())
         changed = []
-        for name, statement in view_statements():
-            digest = hashlib.sha256(statement.encode()).hexdigest()
+        comments = mart_comments()
+        views = dict(view_statements())
+        tables = [(name, None) for name in comments if name not in views]
+        for name, statement in [*views.items(), *tables]:
+            script = [statement, *comments.get(name, [])] if statement else comments[name]
+            digest = hashlib.sha256("\n;\n".join(script).encode()).hexdigest()
             if known.get(name) == digest:
                 continue
-            if name in known:
+            if name in known and statement:
                 conn.execute(text(f"DROP VIEW IF EXISTS {name}"))  # columns may have changed
-            conn.execute(text(statement))
+            for step in script:
+                conn.execute(text(step))
             conn.execute(text("DELETE FROM audit.schema_view WHERE name = :n"), {"n": name})
             conn.execute(
                 text("INSERT INTO audit.schema_view VALUES (:n, :s, :t)"),

@@ -9,8 +9,8 @@ SELECT
     c.jenis_pelanggaran,
     c.jabatan,
     c.status,
-    COUNT(*) AS jumlah_kasus,
-    SUM(CASE WHEN c.status <> 'dihentikan' THEN 1 ELSE 0 END) AS jumlah_dihitung
+    CAST(COUNT(*) AS INTEGER) AS jumlah_kasus,
+    CAST(SUM(CASE WHEN c.status <> 'dihentikan' THEN 1 ELSE 0 END) AS INTEGER) AS jumlah_dihitung
 FROM core.case_current AS c
 JOIN core.region AS reg ON reg.kode = c.kode_kantor
 JOIN core.region AS prov ON prov.kode = reg.kode_provinsi

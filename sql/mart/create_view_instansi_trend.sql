@@ -8,7 +8,7 @@ SELECT
     p.kode AS pemilihan,
     p.nama AS nama_pemilihan,
     p.urutan,
-    COUNT(c.nomor_kasus) AS jumlah_kasus
+    CAST(COUNT(c.nomor_kasus) AS INTEGER) AS jumlah_kasus
 FROM core.instansi AS i
 CROSS JOIN core.pemilihan AS p
 LEFT JOIN core.case_current AS c

@@ -6,10 +6,10 @@ SELECT
     reg.kode AS kode_kantor,
     reg.nama AS wilayah_kantor,
     reg.kode_provinsi,
-    COUNT(b.batch_id) AS jumlah_batch,
+    CAST(COUNT(b.batch_id) AS INTEGER) AS jumlah_batch,
     MAX(b.received_at) AS laporan_terakhir,
-    CURRENT_DATE - CAST(MAX(b.received_at) AS DATE) AS hari_sejak_laporan,
-    CASE WHEN COUNT(b.batch_id) = 0 THEN 'hilang' ELSE 'ada' END AS status_laporan
+    CAST(CURRENT_DATE - CAST(MAX(b.received_at) AS DATE) AS INTEGER) AS hari_sejak_laporan,
+    CAST(CASE WHEN COUNT(b.batch_id) = 0 THEN 'hilang' ELSE 'ada' END AS TEXT) AS status_laporan
 FROM core.region AS reg
 LEFT JOIN landing.batch AS b
     ON b.kode_kantor = reg.kode AND b.contract = 'case-report/v1' AND b.status IN ('loaded', 'empty')

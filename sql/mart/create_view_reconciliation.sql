@@ -6,20 +6,22 @@ SELECT
     r.penerbit,
     r.judul,
     r.tanggal_data,
+    CAST(CAST(EXTRACT(ISOYEAR FROM r.tanggal_data) AS INTEGER) AS TEXT) || '-W'
+        || LPAD(CAST(CAST(EXTRACT(WEEK FROM r.tanggal_data) AS INTEGER) AS TEXT), 2, '0') AS minggu_data,
     r.pemilihan,
     f.instansi_kode,
     i.nama AS instansi,
     f.jumlah AS n_rilis,
-    (SELECT COUNT(*) FROM core.case_current AS c
-     WHERE c.instansi_kode = f.instansi_kode
-       AND (r.pemilihan = 'SEMUA' OR c.pemilihan = r.pemilihan)
-       AND c.status <> 'dihentikan'
-       AND c.tanggal_temuan <= r.tanggal_data) AS r_sampai_tanggal_data,
-    f.jumlah - (SELECT COUNT(*) FROM core.case_current AS c
-                WHERE c.instansi_kode = f.instansi_kode
-                  AND (r.pemilihan = 'SEMUA' OR c.pemilihan = r.pemilihan)
-                  AND c.status <> 'dihentikan'
-                  AND c.tanggal_temuan <= r.tanggal_data) AS selisih
+    CAST((SELECT COUNT(*) FROM core.case_current AS c
+          WHERE c.instansi_kode = f.instansi_kode
+            AND (r.pemilihan = 'SEMUA' OR c.pemilihan = r.pemilihan)
+            AND c.status <> 'dihentikan'
+            AND c.tanggal_temuan <= r.tanggal_data) AS INTEGER) AS r_sampai_tanggal_data,
+    CAST(f.jumlah - (SELECT COUNT(*) FROM core.case_current AS c
+                     WHERE c.instansi_kode = f.instansi_kode
+                       AND (r.pemilihan = 'SEMUA' OR c.pemilihan = r.pemilihan)
+                       AND c.status <> 'dihentikan'
+                       AND c.tanggal_temuan <= r.tanggal_data) AS INTEGER) AS selisih
 FROM core.national_release AS r
 JOIN core.national_release_fact AS f ON f.batch_id = r.batch_id
 JOIN core.instansi AS i ON i.kode = f.instansi_kode
