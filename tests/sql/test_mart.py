@@ -4,6 +4,7 @@ idempotent builds, and (PostgreSQL) the bi_reader role."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from dataclasses import replace
@@ -161,3 +162,27 @@ def test_bi_reader_reads_the_mart_only(loaded):
             with pytest.raises(Exception, match="permission denied"):
                 conn.execute(text(f"SELECT COUNT(*) FROM {table}"))
             conn.rollback()
+
+
+def test_mart_week_shows_the_published_week_and_joins_the_publication(loaded):
+    wh, _ = loaded
+    with wh.read() as conn:
+        week = conn.execute(text("SELECT * FROM mart.week WHERE minggu = :w"), {"w": DEMO_WEEK}).mappings().one()
+        header = conn.execute(text("SELECT * FROM mart.publication WHERE minggu = :w"), {"w": DEMO_WEEK}).mappings()
+        header = header.one()
+        published = conn.execute(text("SELECT minggu FROM mart.week WHERE diterbitkan ORDER BY minggu")).scalars()
+        published = published.all()
+        total, joined = conn.execute(
+            text(
+                "SELECT COUNT(*), COUNT(w.minggu) FROM mart.published_ranking AS p"
+                " LEFT JOIN mart.week AS w ON w.minggu = p.minggu"
+            )
+        ).one()
+    assert published == [DEMO_WEEK]
+    assert week["diterbitkan"] is True
+    assert week["dibuat_pada"] == header["dibuat_pada"]
+    assert week["batas_waktu"] == header["batas_waktu"] == IsoWeek.parse(DEMO_WEEK).cutoff
+    assert (week["versi_metodologi"], week["jumlah_baris"]) == (header["versi_metodologi"], header["jumlah_baris"])
+    metadata = week["metadata"]  # jsonb: a dict through psycopg; DuckDB's JSON comes back as its text
+    assert (json.loads(metadata) if isinstance(metadata, str) else metadata) == json.loads(header["metadata_json"])
+    assert joined == total > 0  # every published row finds its week
