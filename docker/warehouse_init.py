@@ -7,7 +7,9 @@ As the server's superuser (`NETRALITAS_WAREHOUSE_ADMIN_URL`):
    password (what a BI tool connects as); empty, it is `NOLOGIN` (no BI access);
 3. the warehouse database named in the URL is created when missing and owned by the loader; `PUBLIC` loses
    `CONNECT` and `TEMPORARY` on it (migration 0007 grants `CONNECT` to the two roles); in it, bi_reader's
-   `search_path` is `mart`.
+   `search_path` is `mart` (migration 0013 would set it too, but the loader may not alter other roles).
+
+On a server without this script, docs/bi.md's psql steps do the same for bi_reader, or make a login per tool.
 
 Then, as the loader, `Warehouse(url).migrate()` applies the migrations and mart views, exactly as every DAG
 task does. The loader owns what the migrations create, so the tasks' own `migrate()` calls keep working; the

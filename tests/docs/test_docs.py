@@ -272,10 +272,79 @@ def test_the_worked_example_is_what_the_ranking_query_computes(warehouse):
     assert computed == expected
 
 
+def psql_blocks(markdown: str) -> list[str]:
+    """The psql scripts of a page (```psql blocks: SQL with psql's meta-commands)."""
+    return [body for language, body in fenced_blocks(markdown) if language == "psql"]
+
+
+@pytest.fixture
+def bi_logins(warehouse):
+    """On PostgreSQL: runs docs/bi.md's psql blocks verbatim, as the superuser of the tests, in the warehouse
+    database; yields {role: SQLAlchemy URL} of the logins they made. Roles are global to the server: bi_reader
+    gets back its login attribute and password hash afterwards, the tool's login is dropped."""
+    import psycopg
+    from psycopg import sql
+
+    if warehouse.dialect != "postgresql":
+        yield {}
+        return
+    if not shutil.which("psql"):
+        from tests.conftest import require_service
+
+        require_service("psql", "no psql client on PATH: docs/bi.md's steps are psql scripts")
+    url = warehouse.engine.url
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    passwords = {"NETRALITAS_BI_READER_PASSWORD": "bi-reader-test-pw", "TOOL_PASSWORD": "tool-test-pw"}
+    with psycopg.connect(admin, autocommit=True) as conn:
+        before = conn.execute("SELECT rolcanlogin, rolpassword FROM pg_authid WHERE rolname = 'bi_reader'").fetchone()
+        assert not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'metabase'").fetchone(), (
+            "a role metabase exists on the test server: the test of docs/bi.md's steps would change it"
+        )
+    blocks = psql_blocks((DOCS / "bi.md").read_text())
+
+    def run_psql(block: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+        command = ["psql", admin, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"]
+        return subprocess.run(command, input=block, env=env, capture_output=True, text=True, timeout=60)
+
+    try:
+        env = {k: v for k, v in os.environ.items() if k not in passwords}
+        refused = run_psql(blocks[0], env)  # without the password in the environment nothing changes
+        assert refused.returncode != 0
+        for block in blocks:
+            done = run_psql(block, {**env, **passwords})
+            assert done.returncode == 0, f"{block}\n{done.stdout}\n{done.stderr}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            logins = dict(
+                conn.execute(
+                    "SELECT rolname, rolcanlogin AND rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid"
+                    " WHERE rolname IN ('bi_reader', 'metabase')"
+                ).fetchall()
+            )
+            member = conn.execute("SELECT pg_has_role('metabase', 'bi_reader', 'MEMBER')").fetchone()[0]
+        assert logins == {"bi_reader": True, "metabase": True}, "both log in, with a (hashed) password"
+        assert member
+        yield {
+            "bi_reader": url.set(username="bi_reader", password=passwords["NETRALITAS_BI_READER_PASSWORD"]),
+            "metabase": url.set(username="metabase", password=passwords["TOOL_PASSWORD"]),
+        }
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("ALTER ROLE bi_reader WITH {} PASSWORD {}").format(
+                    sql.SQL("LOGIN" if before[0] else "NOLOGIN"), sql.Literal(before[1])
+                )
+            )
+            conn.execute("DROP ROLE IF EXISTS metabase")
+
+
 @pytest.mark.warehouse
-def test_the_sql_of_the_bi_pages_runs_as_bi_reader(warehouse, tmp_path):
-    """Every `sql` example of bi.md and warehouse.md runs (on PostgreSQL as bi_reader, which may read only
-    the mart); bi.md's questions have answers on the worked example's data."""
+def test_the_sql_of_the_bi_pages_runs_as_bi_reader(warehouse, bi_logins, tmp_path):
+    """Every `sql` example of bi.md and warehouse.md runs; on PostgreSQL after bi.md's psql steps (run
+    verbatim), as the logins they make: bi_reader itself and a tool's login granted bi_reader, each landing in
+    the mart schema and unable to read anything else. bi.md's questions have answers on the worked example."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
     from include.netralitas.publish import publish_week
     from include.netralitas.weeks import IsoWeek
 
@@ -286,14 +355,26 @@ def test_the_sql_of_the_bi_pages_runs_as_bi_reader(warehouse, tmp_path):
     queries = [q for blocks in pages.values() for q in blocks if q.lstrip().upper().startswith(("SELECT", "WITH"))]
     assert len([q for q in pages["bi.md"] if q.lstrip().upper().startswith(("SELECT", "WITH"))]) == 2
     assert len(queries) >= 8
-    with warehouse.session() as conn:
-        if warehouse.dialect == "postgresql":
-            conn.execute(text("SET ROLE bi_reader"))
-            with pytest.raises(Exception, match="permission denied"):  # the check is real: core is closed
-                conn.execute(text("SELECT COUNT(*) FROM core.case_current"))
-            conn.rollback()
-            conn.execute(text("SET ROLE bi_reader"))
-        answers = {q: conn.execute(text(q.strip().rstrip(";"))).all() for q in queries}
+    if warehouse.dialect == "duckdb":
+        with warehouse.session() as conn:
+            answers = {q: conn.execute(text(q.strip().rstrip(";"))).all() for q in queries}
+    else:
+        assert len(psql_blocks((DOCS / "bi.md").read_text())) == 2
+        answers = {}
+        for role, url in bi_logins.items():
+            engine = create_engine(url.set(drivername="postgresql+psycopg"), poolclass=NullPool)
+            try:
+                with engine.connect() as conn:
+                    assert conn.execute(text("SELECT current_user")).scalar_one() == role
+                    assert conn.execute(text("SHOW search_path")).scalar_one() == "mart"
+                    assert conn.execute(text("SELECT COUNT(*) FROM published_ranking")).scalar_one() > 0
+                    for query in queries:
+                        answers[query] = conn.execute(text(query.strip().rstrip(";"))).all()
+                    conn.rollback()
+                    with pytest.raises(Exception, match="permission denied"):  # the check is real: core is closed
+                        conn.execute(text("SELECT COUNT(*) FROM core.case_current"))
+            finally:
+                engine.dispose()
     for query in pages["bi.md"]:
         if query in answers:
             assert answers[query], f"no answer on the example data:\n{query}"

@@ -152,7 +152,14 @@ def test_bi_reader_reads_the_mart_only(loaded):
     wh, _ = loaded
     if wh.dialect != "postgresql":
         pytest.skip("roles exist on PostgreSQL only; the embedded database has no users")
-    with wh.engine.connect() as conn:
+    with wh.engine.connect() as conn:  # migration 0013 (run by a superuser here) set bi_reader's search_path
+        settings = conn.execute(
+            text(
+                "SELECT s.setconfig FROM pg_db_role_setting AS s JOIN pg_database AS d ON d.oid = s.setdatabase"
+                " WHERE d.datname = current_database() AND s.setrole = 'bi_reader'::regrole"
+            )
+        ).scalar_one()
+        assert settings == ["search_path=mart"]
         conn.execute(text("SET ROLE bi_reader"))
         for view in MART_VIEWS + ["mart.publication", "mart.publication_row"]:
             conn.execute(text(f"SELECT COUNT(*) FROM {view}")).scalar_one()
