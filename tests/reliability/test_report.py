@@ -34,6 +34,7 @@ def test_the_report_lists_every_case_with_its_last_result():
     missing = [i for i in ids if report.case_label(i) not in markdown]
     assert not missing, f"docs/reliability.md lacks {missing}: run make reliability"
     rows = table_rows(markdown)
+    assert len(ids) == len(set(ids)), "two reliability cases share an id"
     assert sum(r[1] == "input" for r in rows) >= len(ids) - len(FAULTS)
     assert sum(r[1] == "fault" for r in rows) >= 6
     for case, _kind, expected, *results in rows:
