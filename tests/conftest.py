@@ -40,7 +40,7 @@ def _pg_admin_engine():
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
-    from include.netralitas.warehouse import normalise_url
+    from include.netralitas.warehouse.database import normalise_url
 
     return create_engine(normalise_url(PG_URL), poolclass=NullPool, isolation_level="AUTOCOMMIT")
 
@@ -105,7 +105,7 @@ def warehouse_url(request, tmp_path: Path) -> str:
 
 @pytest.fixture
 def warehouse(warehouse_url: str):
-    from include.netralitas.warehouse import Warehouse
+    from include.netralitas.warehouse.database import Warehouse
 
     wh = Warehouse(warehouse_url)
     wh.migrate()

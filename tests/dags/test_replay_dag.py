@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from include.netralitas.ingest import ingest_case_reports
+from include.netralitas.ingest.pipeline import ingest_case_reports
 from include.netralitas.settings import get_settings, hmac_key
-from include.netralitas.warehouse import Warehouse
+from include.netralitas.warehouse.database import Warehouse
 
 HEADER = "kode_kantor,nomor_kasus,tanggal_temuan,pemilihan,instansi,nip,nama_terlapor,jabatan,jenis_pelanggaran,status"
 ROWS = [

@@ -223,7 +223,7 @@ def _cell(value: object) -> str:
 
 def load_worked_example(warehouse) -> None:
     """The cases and releases of docs/methodology.md's worked example, in core (after the dimensions)."""
-    from include.netralitas.build import build_warehouse
+    from include.netralitas.warehouse.build import build_warehouse
 
     page = METHODOLOGY.read_text()
     cases, releases = table_after(page, "example:cases"), table_after(page, "example:releases")
@@ -260,7 +260,7 @@ def load_worked_example(warehouse) -> None:
 
 @pytest.mark.warehouse
 def test_the_worked_example_is_what_the_ranking_query_computes(warehouse):
-    from include.netralitas.publish import compute_ranking
+    from include.netralitas.publish.publication import compute_ranking
     from include.netralitas.weeks import IsoWeek
 
     load_worked_example(warehouse)
@@ -276,7 +276,7 @@ def test_the_worked_example_is_what_the_ranking_query_computes(warehouse):
 def test_the_sql_of_the_bi_pages_runs_as_bi_reader(warehouse, tmp_path):
     """Every `sql` example of bi.md and warehouse.md runs (on PostgreSQL as bi_reader, which may read only
     the mart); bi.md's questions have answers on the worked example's data."""
-    from include.netralitas.publish import publish_week
+    from include.netralitas.publish.publication import publish_week
     from include.netralitas.weeks import IsoWeek
 
     load_worked_example(warehouse)

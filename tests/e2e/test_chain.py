@@ -9,11 +9,11 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from include.netralitas.generator import DEMO_WEEK
-from include.netralitas.publish import RANKING_COLUMNS
-from include.netralitas.readers import read_case_report
-from include.netralitas.validation import data_docs_index
-from include.netralitas.warehouse import Warehouse
+from include.netralitas.ingest.readers import read_case_report
+from include.netralitas.publish.publication import RANKING_COLUMNS
+from include.netralitas.quality.gx import data_docs_index
+from include.netralitas.sample.generator import DEMO_WEEK
+from include.netralitas.warehouse.database import Warehouse
 from include.netralitas.weeks import IsoWeek
 from tests.conftest import ROOT, personal_data_pattern
 

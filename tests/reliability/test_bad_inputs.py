@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import text
 
-from include.netralitas.ingest import ingest_case_reports, ingest_national_releases
+from include.netralitas.ingest.pipeline import ingest_case_reports, ingest_national_releases
 from include.netralitas.settings import hmac_key
 
 HEADER = "kode_kantor,nomor_kasus,tanggal_temuan,pemilihan,instansi,nip,nama_terlapor,jabatan,jenis_pelanggaran,status"
@@ -208,7 +208,7 @@ def test_an_html_release_without_a_table(reliability, warehouse, settings):
 
 
 def test_an_oversized_file_is_rejected_without_reading_it(reliability, warehouse, settings, monkeypatch):
-    from include.netralitas import ingest
+    from include.netralitas.ingest import pipeline as ingest
 
     reliability.case("a file over the size limit", "input", "rejected without reading it: over the limit")
     monkeypatch.setattr(ingest, "MAX_FILE_BYTES", 1000)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
-from include.netralitas.ingest import ingest_case_reports, ingest_national_releases
+from include.netralitas.ingest.pipeline import ingest_case_reports, ingest_national_releases
 from include.netralitas.settings import hmac_key
 
 COLUMNS = [
@@ -261,7 +261,7 @@ def test_nested_release_sidecar_is_rejected_and_the_next_release_loads(reliabili
 
 
 def test_no_office_can_change_another_offices_case(reliability, warehouse, settings):
-    from include.netralitas.build import build_warehouse
+    from include.netralitas.warehouse.build import build_warehouse
 
     reliability.case("an office rewrites another office's case", "input",
                      "the foreign row is quarantined; the case keeps its own office's status")  # fmt: skip
@@ -279,7 +279,7 @@ def test_no_office_can_change_another_offices_case(reliability, warehouse, setti
 
 
 def test_the_newest_report_is_the_one_landed_last_whatever_its_mtime(reliability, warehouse, settings):
-    from include.netralitas.build import build_warehouse
+    from include.netralitas.warehouse.build import build_warehouse
 
     reliability.case("a later report with an older mtime", "input",
                      "the report landed last wins (landing time), not the file with the newest mtime")  # fmt: skip
@@ -298,7 +298,7 @@ def test_the_newest_report_is_the_one_landed_last_whatever_its_mtime(reliability
 
 
 def test_reports_landed_together_follow_their_names(reliability, warehouse, settings):
-    from include.netralitas.build import build_warehouse
+    from include.netralitas.warehouse.build import build_warehouse
 
     reliability.case("two reports of one case in one run", "input", "name order decides (the later name wins)")
     drop(settings, "case-reports", "82.04_20241126.csv", csv_bytes(row(status="sanksi")))
@@ -365,7 +365,7 @@ def test_a_file_growing_while_read_waits(reliability, warehouse, settings, monke
 
 
 def test_an_oversized_file_is_rejected_by_its_size_alone(reliability, warehouse, settings, monkeypatch):
-    from include.netralitas import ingest
+    from include.netralitas.ingest import pipeline as ingest
 
     reliability.case("a file over the size limit, never read", "input",
                      "rejected by its size before it is read or landed; kept aside; the good file loads")  # fmt: skip
@@ -396,7 +396,7 @@ def test_an_oversized_file_is_rejected_by_its_size_alone(reliability, warehouse,
 
 
 def test_an_oversized_sidecar_rejects_its_release_unread(reliability, warehouse, settings, monkeypatch):
-    from include.netralitas import ingest
+    from include.netralitas.ingest import pipeline as ingest
 
     reliability.case("a release sidecar over the size limit", "input",
                      "rejected by the sidecar's size, both files kept aside; the next release loads")  # fmt: skip
@@ -417,7 +417,7 @@ def test_an_oversized_sidecar_rejects_its_release_unread(reliability, warehouse,
 
 
 def test_a_zip_bomb_workbook_is_rejected_before_it_is_opened(reliability, warehouse, settings, monkeypatch):
-    from include.netralitas import readers
+    from include.netralitas.ingest import readers
 
     reliability.case("an XLSX that unpacks beyond the limit", "input", "rejected by its unpacked size")
     monkeypatch.setattr(readers, "MAX_XLSX_UNPACKED_BYTES", 2000)
@@ -429,7 +429,7 @@ def test_a_zip_bomb_workbook_is_rejected_before_it_is_opened(reliability, wareho
 
 
 def test_today_is_the_offices_day_in_wib(reliability, warehouse, settings, monkeypatch):
-    from include.netralitas import ingest
+    from include.netralitas.ingest import pipeline as ingest
 
     reliability.case("a row dated today in WIB while UTC is still yesterday", "input",
                      "loads; tomorrow (WIB) is quarantined as a future date")  # fmt: skip
@@ -506,7 +506,7 @@ def test_a_batch_the_database_refuses_is_rejected_and_the_next_loads(reliability
 
 
 def test_a_batch_that_breaks_validation_is_rejected_alone(reliability, warehouse, settings, monkeypatch):
-    from include.netralitas import ingest
+    from include.netralitas.ingest import pipeline as ingest
 
     reliability.case("validation raises on one batch", "input", "that batch rejected; the others validated and loaded")
     real = ingest.run_suite

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import text
 
-from include.netralitas.build import build_warehouse
 from include.netralitas.contracts import MAX_RELEASE_COUNT, MAX_RELEASE_RANK
-from include.netralitas.ingest import ingest_national_releases
+from include.netralitas.ingest.pipeline import ingest_national_releases
+from include.netralitas.warehouse.build import build_warehouse
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))

@@ -12,13 +12,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from include.netralitas.build import build_warehouse
-from include.netralitas.generator import DEMO_WEEK, generate_sample
-from include.netralitas.ingest import ingest_case_reports, ingest_national_releases
-from include.netralitas.publish import publish_week
-from include.netralitas.readers import read_case_report
+from include.netralitas.ingest.pipeline import ingest_case_reports, ingest_national_releases
+from include.netralitas.ingest.readers import read_case_report
+from include.netralitas.publish.publication import publish_week
+from include.netralitas.sample.generator import DEMO_WEEK, generate_sample
 from include.netralitas.settings import get_settings
-from include.netralitas.warehouse import Warehouse, view_statements
+from include.netralitas.warehouse.build import build_warehouse
+from include.netralitas.warehouse.database import Warehouse, view_statements
 from include.netralitas.weeks import IsoWeek
 from tests.conftest import ROOT, _pg_admin_engine, personal_data_pattern
 

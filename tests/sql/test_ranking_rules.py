@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from include.netralitas.build import build_warehouse
-from include.netralitas.publish import compute_ranking
+from include.netralitas.publish.publication import compute_ranking
+from include.netralitas.warehouse.build import build_warehouse
 from include.netralitas.weeks import IsoWeek
 
 WEEK = IsoWeek.parse("2024-W48")  # cut-off 2024-12-01
@@ -147,7 +147,7 @@ def test_a_status_update_of_a_case_replaces_it_and_keeps_the_history(warehouse, 
     """Two reports of case 001/PL: the later one (status dihentikan) wins, so it no longer counts."""
     import os
 
-    from include.netralitas.ingest import ingest_case_reports
+    from include.netralitas.ingest.pipeline import ingest_case_reports
     from include.netralitas.settings import hmac_key
 
     header = (
@@ -175,7 +175,7 @@ def test_a_status_update_of_a_case_replaces_it_and_keeps_the_history(warehouse, 
 
 
 def test_post_load_checks_roll_back_an_orphan_and_warn_on_reconciliation_gaps(wh, tmp_path):
-    from include.netralitas.build import WarehouseCheckFailed
+    from include.netralitas.warehouse.build import WarehouseCheckFailed
 
     with wh.begin() as conn:
         add_cases(conn, "82.04", 2)

@@ -8,9 +8,9 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from include.netralitas.build import build_warehouse
-from include.netralitas.ingest import ingest_case_reports
+from include.netralitas.ingest.pipeline import ingest_case_reports
 from include.netralitas.settings import hmac_key
+from include.netralitas.warehouse.build import build_warehouse
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -70,7 +70,7 @@ def test_quarantine_lists_rules_and_reasons_without_personal_data(loaded, capsys
 def test_a_replay_after_an_alias_empties_the_quarantine_listing(
     loaded, warehouse, settings, tmp_path, monkeypatch, capsys
 ):
-    from include.netralitas.ingest import replay_batch
+    from include.netralitas.ingest.pipeline import replay_batch
     from include.netralitas.settings import get_settings
 
     code, out = run(capsys, "resolve", "Bima", "--strict")
