@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy import text
 
 from include.netralitas.contracts import (
     CASE_COLUMNS,
@@ -51,6 +50,7 @@ from include.netralitas.quality.gx import (
     run_suite,
 )
 from include.netralitas.reference.catalogue import load_catalogue
+from include.netralitas.warehouse.database import sql
 from include.netralitas.weeks import today_wib
 
 if TYPE_CHECKING:
@@ -153,7 +153,7 @@ def _known_batches(conn: Connection, batch_ids: list[str]) -> set[str]:
     if not batch_ids:
         return set()
     wanted = set(batch_ids)
-    return {b for b in conn.execute(text("SELECT batch_id FROM landing.batch")).scalars() if b in wanted}
+    return {b for b in conn.execute(sql("landing/select_batch_ids.sql")).scalars() if b in wanted}
 
 
 def _record_batch(
@@ -172,13 +172,7 @@ def _record_batch(
     if results is not None and not results.empty:
         wh.bulk_insert(conn, "audit.validation_result", results.assign(run_id=run_id, validated_at=now))
     conn.execute(
-        text(
-            "INSERT INTO landing.batch (batch_id, contract, source, kode_kantor, file_name, landed_path,"
-            " received_at, ingested_at, run_id, rows_in, rows_loaded, rows_quarantined, rows_duplicate,"
-            " status, error) VALUES (:batch_id, :contract, :source, :kode_kantor, :file_name, :landed_path,"
-            " :received_at, :ingested_at, :run_id, :rows_in, :rows_loaded, :rows_quarantined,"
-            " :rows_duplicate, :status, :error)"
-        ),
+        sql("landing/insert_batch.sql"),
         {
             **{k: v for k, v in asdict(r).items() if k not in ("status",)},
             "status": r.status,
@@ -665,10 +659,7 @@ def _release_spec(wh: Warehouse, settings: Settings) -> _Contract:
     def insert_header(conn: Connection, item: _Pending) -> None:
         meta = item.meta
         conn.execute(
-            text(
-                "INSERT INTO staging.national_release (batch_id, penerbit, judul, tanggal_data, pemilihan)"
-                " VALUES (:b, :p, :j, :t, :e)"
-            ),
+            sql("staging/insert_national_release.sql"),
             {"b": item.result.batch_id, "p": meta.penerbit, "j": meta.judul, "t": meta.tanggal_data,
              "e": meta.pemilihan},
         )  # fmt: skip
@@ -730,21 +721,14 @@ def replay_batch(
     fail stay quarantined. The replay is recorded in `audit.replay` and the manifest (`replay_count`)."""
     wh.migrate()
     with wh.session() as conn:
-        batch = conn.execute(text("SELECT * FROM landing.batch WHERE batch_id = :b"), {"b": batch_id}).mappings()
+        batch = conn.execute(sql("landing/select_batch.sql"), {"b": batch_id}).mappings()
         batch = next(iter(batch), None)
         if batch is None:
             raise ReplayRefused(f"no batch {batch_id} in landing.batch")
         if batch["status"] not in ("loaded", "quarantined"):
             raise ReplayRefused(f"batch {batch_id} ({batch['file_name']}) was {batch['status']}: drop a corrected file")
         quarantined = {
-            int(b)
-            for b in conn.execute(
-                text(
-                    "SELECT DISTINCT baris FROM audit.quarantine WHERE batch_id = :b AND tingkat = 'critical'"
-                    " AND dilepas_pada IS NULL"
-                ),
-                {"b": batch_id},
-            ).scalars()
+            int(b) for b in conn.execute(sql("audit/select_quarantined_rows.sql"), {"b": batch_id}).scalars()
         }
         if batch["contract"] == CASE_REPORT_CONTRACT:
             if key is None:
@@ -763,22 +747,18 @@ def replay_batch(
         with wh.transaction(conn):
             spec.insert(conn, prepared[prepared[ROW_COLUMN].isin(released)], item)
             # the next build merges the batch again (its released rows; rows already in core stay as they are)
-            conn.execute(text("DELETE FROM core.merged_batch WHERE batch_id = :b"), {"b": batch_id})
+            conn.execute(sql("core/delete_merged_batch.sql"), {"b": batch_id})
             if released:
                 conn.execute(
-                    text("UPDATE audit.quarantine SET dilepas_pada = :t WHERE batch_id = :b AND baris = :r"),
+                    sql("audit/update_quarantine_released.sql"),
                     [{"t": now, "b": batch_id, "r": r} for r in released],
                 )
             conn.execute(
-                text(
-                    "UPDATE landing.batch SET rows_loaded = rows_loaded + :n, rows_quarantined = rows_quarantined - :n,"
-                    " status = CASE WHEN rows_loaded + :n > 0 THEN 'loaded' ELSE status END,"
-                    " replay_count = COALESCE(replay_count, 0) + 1, last_replay_at = :t WHERE batch_id = :b"
-                ),
+                sql("landing/update_batch_replayed.sql"),
                 {"n": len(released), "t": now, "b": batch_id},
             )
             conn.execute(
-                text("INSERT INTO audit.replay VALUES (:b, :r, :n, :q, :t)"),
+                sql("audit/insert_replay.sql"),
                 {"b": batch_id, "r": run_id, "n": len(released), "q": len(quarantined) - len(released), "t": now},
             )
     result.rows_in = int(batch["rows_in"])

@@ -27,7 +27,7 @@ from sqlalchemy import text
 from include.netralitas import METHODOLOGY_VERSION
 from include.netralitas.contracts import PEMILIHAN, PEMILIHAN_LABELS
 from include.netralitas.files import atomic_write
-from include.netralitas.warehouse.database import RANKING_SQL, read_sql
+from include.netralitas.warehouse.database import RANKING_SQL, read_sql, sql
 from include.netralitas.weeks import WIB, IsoWeek, publishable_week
 
 if TYPE_CHECKING:
@@ -118,37 +118,25 @@ def movement(current: pd.DataFrame, previous: pd.DataFrame | None) -> list[str]:
 
 
 def _snapshot(conn: Connection, week: str) -> tuple[dict | None, pd.DataFrame]:
-    header = conn.execute(text("SELECT * FROM mart.publication WHERE minggu = :w"), {"w": week}).mappings()
+    header = conn.execute(sql("publication/select_publication.sql"), {"w": week}).mappings()
     header = next(iter(header), None)
-    result = conn.execute(text("SELECT * FROM mart.publication_row WHERE minggu = :w ORDER BY urutan"), {"w": week})
+    result = conn.execute(sql("publication/select_publication_rows.sql"), {"w": week})
     return (dict(header) if header else None), pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def _previous_published(conn: Connection, week: str) -> pd.DataFrame | None:
-    before = conn.execute(text("SELECT MAX(minggu) FROM mart.publication WHERE minggu < :w"), {"w": week}).scalar_one()
+    before = conn.execute(sql("publication/select_previous_week.sql"), {"w": week}).scalar_one()
     return None if before is None else _snapshot(conn, before)[1]
 
 
 def _sources(conn: Connection, week: IsoWeek) -> list[dict]:
-    result = conn.execute(
-        text(
-            "SELECT batch_id, penerbit, judul, tanggal_data, pemilihan FROM core.national_release"
-            " WHERE tanggal_data <= :d ORDER BY tanggal_data, batch_id"
-        ),
-        {"d": week.sunday},
-    ).mappings()
+    result = conn.execute(sql("publication/select_sources.sql"), {"d": week.sunday}).mappings()
     return [{**row, "tanggal_data": row["tanggal_data"].isoformat()} for row in result]
 
 
 def _trend(conn: Connection, week: IsoWeek, kodes: set[str]) -> dict[str, dict[str, int]]:
     """Counted cases of each ranked instansi in every election, up to the cut-off (frozen with the week)."""
-    result = conn.execute(
-        text(
-            "SELECT instansi_kode, pemilihan, COUNT(*) AS n FROM core.case_current"
-            " WHERE status <> 'dihentikan' AND tanggal_temuan <= :d GROUP BY instansi_kode, pemilihan"
-        ),
-        {"d": week.sunday},
-    )
+    result = conn.execute(sql("publication/select_trend.sql"), {"d": week.sunday})
     trend: dict[str, dict[str, int]] = {k: dict.fromkeys(PEMILIHAN, 0) for k in sorted(kodes)}
     for kode, pemilihan, n in result:
         if kode in trend and pemilihan in trend[kode]:
@@ -513,18 +501,15 @@ def publish_week(
                 "alasan_terbit_ulang": force_reason,
             }
         if not reused and not preview:
-            conn.execute(text("DELETE FROM mart.publication_row WHERE minggu = :w"), {"w": name})
-            conn.execute(text("DELETE FROM mart.publication WHERE minggu = :w"), {"w": name})
+            conn.execute(sql("publication/delete_publication_rows.sql"), {"w": name})
+            conn.execute(sql("publication/delete_publication.sql"), {"w": name})
             conn.execute(
-                text(
-                    "INSERT INTO mart.publication VALUES (:minggu, :batas_waktu, :versi_metodologi,"
-                    " :dibuat_pada, :jumlah_baris, :sha256_csv, :metadata_json, :alasan_terbit_ulang)"
-                ),
+                sql("publication/insert_publication.sql"),
                 header,
             )
             wh.bulk_insert(conn, "mart.publication_row", rows)
             conn.execute(
-                text("INSERT INTO audit.publication_log VALUES (:w, :a, :r, :s, :t)"),
+                sql("publication/insert_publication_log.sql"),
                 {
                     "w": name,
                     "a": "terbit_ulang" if force_reason else "terbit",

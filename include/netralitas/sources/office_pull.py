@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
-
 from include.netralitas.files import atomic_write
 from include.netralitas.landing.zone import land
+from include.netralitas.warehouse.database import sql
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -77,14 +76,7 @@ def load_endpoints(path: Path | None, known_offices: set[str]) -> list[OfficeEnd
 
 def watermarks(wh: Warehouse) -> dict[str, str | None]:
     with wh.read() as conn:
-        rows = conn.execute(
-            text(
-                "SELECT kode_kantor, watermark FROM ("
-                " SELECT kode_kantor, watermark, ROW_NUMBER() OVER"
-                " (PARTITION BY kode_kantor ORDER BY pulled_at DESC) AS newest"
-                " FROM landing.api_pull WHERE status IN ('ok', 'no_change')) AS latest WHERE newest = 1"
-            )
-        ).all()
+        rows = conn.execute(sql("landing/select_api_watermarks.sql")).all()
     return dict(rows)
 
 
@@ -142,11 +134,7 @@ def pull_offices(
     if records:
         with wh.begin() as conn:
             conn.execute(
-                text(
-                    "INSERT INTO landing.api_pull (kode_kantor, base_url, pulled_at, run_id, status, rows_pulled,"
-                    " pages, watermark, file_name, error) VALUES (:kode_kantor, :base_url, :pulled_at, :run_id,"
-                    " :status, :rows, :pages, :watermark, :file_name, :error)"
-                ),
+                sql("landing/insert_api_pull.sql"),
                 records,
             )
     return results

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from sqlalchemy import text
 
 from include.netralitas.contracts import PEMILIHAN, PEMILIHAN_ALL, PEMILIHAN_LABELS
 from include.netralitas.quality.gx import WAREHOUSE_SUITE, run_suite, warehouse_rules
 from include.netralitas.reference.catalogue import load_catalogue
+from include.netralitas.warehouse.database import sql
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -26,12 +26,10 @@ CORE_STEPS = (
     "core/insert_national_release.sql",
     "core/insert_national_release_fact.sql",
 )
-COUNTED_TABLES = (
-    "core.case_history",
-    "core.case_current",
-    "core.national_release",
-    "core.national_release_fact",
-)
+
+
+def _row_counts(conn: Connection) -> dict[str, int]:
+    return {table: int(n) for table, n in conn.execute(sql("core/select_row_counts.sql"))}
 
 
 class WarehouseCheckFailed(RuntimeError):
@@ -41,8 +39,8 @@ class WarehouseCheckFailed(RuntimeError):
 def check_frame(wh: Warehouse, conn: Connection) -> pd.DataFrame:
     """One row per checked item: `wajib_nol` must be 0 (orphans, lineage), `selisih_rekonsiliasi` should be."""
     orphans = wh.execute_file(conn, "audit/select_orphan_facts.sql").all()
-    ranking = pd.DataFrame(conn.execute(text("SELECT * FROM mart.national_ranking")).mappings().all())
-    recon = conn.execute(text("SELECT instansi_kode, rilis_batch_id, selisih FROM mart.reconciliation")).all()
+    ranking = pd.DataFrame(conn.execute(sql("audit/select_national_ranking.sql")).mappings().all())
+    recon = conn.execute(sql("audit/select_reconciliation_gaps.sql")).all()
     rows = [(f"orphan:{cek}", int(n), None) for cek, n in orphans]
     if not ranking.empty:
         from_release = ranking["n_rilis"].astype("Float64") + ranking["r_setelah"].astype("Float64")
@@ -80,7 +78,7 @@ def build_warehouse(wh: Warehouse, *, gx_dir: Path | None = None, run_id: str | 
             for step in CORE_STEPS:
                 changed += wh.execute_file(conn, step, {"merged_at": datetime.now(UTC)}).rowcount or 0
             if changed == 0:  # nothing new since the last build, whose checks hold for this very state
-                return {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in COUNTED_TABLES}
+                return _row_counts(conn)
             outcome = run_suite(WAREHOUSE_SUITE, warehouse_rules(), check_frame(wh, conn), gx_dir)
             results = outcome.results.assign(run_id=run_id, validated_at=datetime.now(UTC))
             errors = outcome.failures[outcome.failures["tingkat"] == "critical"]
@@ -90,8 +88,7 @@ def build_warehouse(wh: Warehouse, *, gx_dir: Path | None = None, run_id: str | 
                     "the build was rolled back"
                 )
             wh.bulk_insert(conn, "audit.validation_result", results)
-            # Table names are constants of this module, never input.
-            return {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in COUNTED_TABLES}
+            return _row_counts(conn)
     except WarehouseCheckFailed:
         with wh.begin() as conn:  # keep the evidence of the failed build
             wh.bulk_insert(conn, "audit.validation_result", results)

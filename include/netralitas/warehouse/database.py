@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy import create_engine, text
+from sqlalchemy import TextClause, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from include.netralitas.settings import PROJECT_ROOT
@@ -33,6 +33,7 @@ SQL_DIR = PROJECT_ROOT / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 RANKING_SQL = "mart/national_ranking.sql"
 VIEW_GLOB = "mart/create_view_*.sql"
+CORE_VIEWS = "core/create_view_*.sql"
 LOCK_TIMEOUT_S = int(os.environ.get("NETRALITAS_LOCK_TIMEOUT_S", "600"))
 PG_LOCK_KEY = 7_340_2024  # pg_advisory_xact_lock key of netralitas writers
 
@@ -48,6 +49,12 @@ def normalise_url(url: str) -> str:
 @cache
 def read_sql(relative: str) -> str:
     return (SQL_DIR / relative).read_text()
+
+
+@cache
+def sql(relative: str) -> TextClause:
+    """The statement of `sql/<relative>`: one statement per file, values only as bound parameters."""
+    return text(read_sql(relative))
 
 
 def split_statements(script: str) -> list[str]:
@@ -79,8 +86,19 @@ def view_statements() -> list[tuple[str, str]]:
     ranking = read_sql(RANKING_SQL).replace(":cutoff_date", "CURRENT_DATE")
     views = [("mart.national_ranking", f"CREATE OR REPLACE VIEW mart.national_ranking AS\n{ranking}")]
     for path in sorted(SQL_DIR.glob(VIEW_GLOB)):
-        views.append((f"mart.{path.stem.removeprefix('create_view_')}", path.read_text().strip().rstrip(";")))
+        views.append((f"mart.{path.stem.removeprefix('create_view_')}", _statement(path)))
     return views
+
+
+def all_view_statements() -> list[tuple[str, str]]:
+    """Every view in creation order: `core/create_view_*.sql` (`core.counted_case`, the one definition of a
+    counted case, read by every query that counts), then the mart views."""
+    core = [(f"core.{p.stem.removeprefix('create_view_')}", _statement(p)) for p in sorted(SQL_DIR.glob(CORE_VIEWS))]
+    return core + view_statements()
+
+
+def _statement(path: Path) -> str:
+    return path.read_text().strip().rstrip(";")
 
 
 class Warehouse:
@@ -184,7 +202,7 @@ class Warehouse:
         return applied_now
 
     def _apply_views(self, conn: Connection) -> list[str]:
-        """Repeatable migrations: each mart view is (re)created when its definition changed."""
+        """Repeatable migrations: the views are (re)created when a definition changed."""
         conn.execute(
             text(
                 "CREATE TABLE IF NOT EXISTS audit.schema_view ("
@@ -192,20 +210,21 @@ class Warehouse:
             )
         )
         known = dict(conn.execute(text("SELECT name, sha256 FROM audit.schema_view")).all())
-        changed = []
-        for name, statement in view_statements():
-            digest = hashlib.sha256(statement.encode()).hexdigest()
-            if known.get(name) == digest:
-                continue
-            if name in known:
-                conn.execute(text(f"DROP VIEW IF EXISTS {name}"))  # columns may have changed
+        views = [(name, sql_, hashlib.sha256(sql_.encode()).hexdigest()) for name, sql_ in all_view_statements()]
+        changed = [name for name, _, digest in views if known.get(name) != digest]
+        if not changed:
+            return []
+        # Views read views (the mart reads core.counted_case): when one changes, all are re-created, dropped
+        # in reverse order first (their columns may have changed), so none is left reading an old definition.
+        for name, _, _ in reversed(views):
+            conn.execute(text(f"DROP VIEW IF EXISTS {name} CASCADE"))  # names come from sql/ file names
+        for name, statement, digest in views:
             conn.execute(text(statement))
             conn.execute(text("DELETE FROM audit.schema_view WHERE name = :n"), {"n": name})
             conn.execute(
                 text("INSERT INTO audit.schema_view VALUES (:n, :s, :t)"),
                 {"n": name, "s": digest, "t": datetime.now(UTC)},
             )
-            changed.append(name)
         return changed
 
     def schema_version(self) -> int:
