@@ -5,11 +5,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 import time
 from pathlib import Path
 
-from include.netralitas.files import fsync_dir
+from include.netralitas.files import atomic_write
 
 
 def content_hash(*parts: bytes) -> str:
@@ -53,20 +52,8 @@ def land(landing_dir: Path, contract: str, raw: bytes, name: str, stem: str | No
     target = folder / f"{digest}{suffix or '.bin'}"
     if target.exists() and target.read_bytes() == raw:
         return target
-    tmp: str | None = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".landing-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o400)
-        os.replace(tmp, target)
-        fsync_dir(folder)  # the rename itself survives a power cut
-    except BaseException as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)  # nothing half-written stays behind
-        if isinstance(exc, OSError):  # a full disk, say: name the file, which stays in the drop folder
-            raise OSError(exc.errno, f"landing {name} as {target} failed: {exc.strerror or exc}") from exc
-        raise
+        atomic_write(target, raw, 0o400, prefix=".landing-")  # nothing half-written stays behind
+    except OSError as exc:  # a full disk, say: name the file, which stays in the drop folder
+        raise OSError(exc.errno, f"landing {name} as {target} failed: {exc.strerror or exc}") from exc
     return target

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import html
 import io
 import json
 import os
@@ -18,6 +17,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -290,75 +290,54 @@ def render_json(rows: pd.DataFrame, header: dict) -> bytes:
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@cache
+def _templates():
+    """The page templates, autoescaped: every value in a page is escaped (product.md §7)."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=True, keep_trailing_newline=True, undefined=StrictUndefined
+    )
+
+
 def render_html(rows: pd.DataFrame, header: dict) -> bytes:
     meta = json.loads(header["metadata_json"])
-    e = html.escape
+    trend = meta.get("tren", {})
     sections = []
     for pemilihan, block in rows.groupby("pemilihan", sort=False):
         top = max(int(block["jumlah_pelanggaran"].max()), 1)
-        bars = "".join(
-            f'<div class="bar"><span class="label">{e(str(r.instansi))}</span>'
-            f'<span class="fill" style="width:{100 * int(r.jumlah_pelanggaran) / top:.1f}%"></span>'
-            f'<span class="value">{int(r.jumlah_pelanggaran)}</span></div>'
+        items = [
+            {
+                "peringkat": int(r.peringkat),
+                "instansi": str(r.instansi),
+                "provinsi": _text(r.provinsi, "—"),
+                "jumlah": int(r.jumlah_pelanggaran),
+                "width": f"{100 * int(r.jumlah_pelanggaran) / top:.1f}",
+                "peringkat_provinsi": "" if pd.isna(r.peringkat_provinsi) else int(r.peringkat_provinsi),
+                "kelas": _movement_class(str(r.perubahan)),
+                "perubahan": _movement_label(str(r.perubahan)),
+                "tren": " · ".join(str(n) for n in trend.get(str(r.instansi_kode), {}).values()),
+            }
             for r in block.itertuples()
+        ]
+        sections.append({"label": PEMILIHAN_LABELS.get(str(pemilihan), str(pemilihan)), "rows": items})
+    page = (
+        _templates()
+        .get_template("week.html.j2")
+        .render(
+            minggu=header["minggu"],
+            batas_waktu=_tanggal(meta["batas_waktu"]),
+            dibuat_pada=_tanggal(meta["dibuat_pada"]),
+            chart_label=CHART_LABEL,
+            trend_label=TREND_LABEL,
+            sections=sections,
+            versi_metodologi=header["versi_metodologi"],
+            sumber=meta["sumber"],
         )
-        trend = meta.get("tren", {})
-        body = "".join(
-            '<tr class="peringkat">'
-            f"<td>{int(r.peringkat)}</td><td>{e(str(r.instansi))}</td><td>{e(_text(r.provinsi, '—'))}</td>"
-            f"<td>{int(r.jumlah_pelanggaran)}</td>"
-            f"<td>{'' if pd.isna(r.peringkat_provinsi) else int(r.peringkat_provinsi)}</td>"
-            f'<td class="{e(_movement_class(str(r.perubahan)))}">{e(_movement_label(str(r.perubahan)))}</td>'
-            f"<td>{e(' · '.join(str(n) for n in trend.get(str(r.instansi_kode), {}).values()))}</td></tr>"
-            for r in block.itertuples()
-        )
-        label = PEMILIHAN_LABELS.get(str(pemilihan), str(pemilihan))
-        sections.append(
-            f'<section><h2>{e(label)}</h2><div class="chart" role="img" '
-            f'aria-label="Grafik batang {e(label)}">{bars}</div>'
-            "<table><thead><tr><th>Peringkat</th><th>Instansi</th><th>Provinsi</th>"
-            "<th>Jumlah pelanggaran</th><th>Peringkat provinsi</th><th>Perubahan</th>"
-            f"<th>Tren ({e(TREND_LABEL)})</th></tr></thead>"
-            f"<tbody>{body}</tbody></table></section>"
-        )
-    sources = "".join(
-        f"<li>{e(s['penerbit'])}: {e(s['judul'])} (data per {e(s['tanggal_data'])})</li>" for s in meta["sumber"]
     )
-    page = f"""<!DOCTYPE html>
-<html lang="id">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Peringkat nasional pelanggaran netralitas ASN — {e(header["minggu"])}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }}
-table {{ border-collapse: collapse; width: 100%; margin-bottom: 2rem; }}
-th, td {{ border-bottom: 1px solid #ddd; padding: .35rem .5rem; text-align: left; }}
-.chart {{ margin: 1rem 0; }}
-.bar {{ display: grid; grid-template-columns: 22rem 1fr 3rem; align-items: center; gap: .5rem; }}
-.fill {{ display: block; height: 1rem; background: #b22222; }}
-.naik {{ color: #b22222; }} .turun {{ color: #2e7d32; }} .baru {{ font-weight: bold; }}
-img {{ max-width: 100%; height: auto; }}
-</style>
-</head>
-<body>
-<h1>Peringkat nasional instansi dengan pelanggaran netralitas ASN terbanyak</h1>
-<p>Minggu {e(header["minggu"])}: kasus dan rilis sampai {e(_tanggal(meta["batas_waktu"]))}.
-Pembaruan terakhir: {e(_tanggal(meta["dibuat_pada"]))}. Unduh: <a href="ranking.csv">CSV</a>,
-<a href="ranking.json">JSON</a>, <a href="datapackage.json">Data Package</a>.</p>
-<figure><img id="grafik" src="chart.png" alt="Grafik batang jumlah pelanggaran per instansi" width="900">
-<figcaption>Jumlah pelanggaran, {e(CHART_LABEL)}</figcaption></figure>
-{"".join(sections)}
-<h2>Metodologi</h2>
-<p>Versi {e(header["versi_metodologi"])}. Untuk setiap instansi dan pemilihan: jumlah pelanggaran =
-maks(N + R<sub>setelah</sub>, R<sub>total</sub>), dengan N angka rilis nasional terbaru yang mencantumkan
-instansi itu, R<sub>setelah</sub> kasus daerah setelah tanggal data rilis, dan R<sub>total</sub> seluruh kasus
-daerah yang tidak dihentikan. Peringkat kompetisi standar; peringkat yang sama berbagi nomor.</p>
-<h2>Sumber</h2>
-<ul>{sources or "<li>Laporan kasus Bawaslu kabupaten/kota dan provinsi.</li>"}</ul>
-</body>
-</html>
-"""
     return page.encode("utf-8")
 
 
@@ -409,7 +388,7 @@ def _write_week(publish_dir: Path, week: str, files: dict[str, bytes], *, index:
         ended = [w for w in weeks if IsoWeek.parse(w).has_ended()]
         if ended:
             _swap_symlink(publish_dir / "latest", ended[-1])
-        _write_atomic(publish_dir / "index.html", render_index(weeks))
+        atomic_write(publish_dir / "index.html", render_index(weeks), 0o644)
     return link
 
 
@@ -436,21 +415,8 @@ def _clean_versions(versions: Path, keep: set[str]) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _write_atomic(path: Path, content: bytes) -> None:
-    atomic_write(path, content, 0o644)
-
-
 def render_index(weeks: list[str]) -> bytes:
-    items = "".join(
-        f'<li><a href="{html.escape(w)}/index.html">Minggu {html.escape(w)}</a> '
-        f'(<a href="{html.escape(w)}/ranking.csv">CSV</a>, <a href="{html.escape(w)}/ranking.json">JSON</a>)</li>'
-        for w in reversed(weeks)
-    )
-    return (
-        '<!DOCTYPE html>\n<html lang="id">\n<head><meta charset="utf-8"><title>Peringkat nasional netralitas ASN'
-        " — semua minggu</title></head>\n<body><h1>Peringkat nasional pelanggaran netralitas ASN</h1>\n"
-        f'<p><a href="latest/index.html">Minggu terbaru</a></p>\n<ul>{items}</ul>\n</body>\n</html>\n'
-    ).encode()
+    return _templates().get_template("index.html.j2").render(weeks=list(reversed(weeks))).encode()
 
 
 def publish_week(
