@@ -89,7 +89,7 @@ def bench_duckdb(folder: Path, rows: pd.DataFrame) -> dict[str, float]:
             conn.execute(text(MERGE_SQL))
 
     def rank():
-        with wh.read() as conn:
+        with wh.session() as conn:
             return conn.execute(text(RANKING_QUERY),
                                 {"cutoff_date": date(2024, 12, 1), "top_n": 10}).fetchall()  # fmt: skip
 

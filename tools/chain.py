@@ -143,7 +143,7 @@ def row_accounting(warehouse_url: str, run_ids: list[str]) -> list[dict[str, Any
     ).bindparams(bindparam("runs", expanding=True))
     wh = Warehouse(warehouse_url)
     try:
-        with wh.read() as conn:
+        with wh.session() as conn:
             return [dict(r) for r in conn.execute(query, {"runs": run_ids}).mappings()]
     finally:
         wh.engine.dispose()

@@ -74,7 +74,7 @@ def warehouse(settings: Settings) -> Warehouse:
 
 
 def query(settings: Settings, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-    with warehouse(settings).read() as conn:
+    with warehouse(settings).session() as conn:
         result = conn.execute(text(sql), params or {})
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 

@@ -47,7 +47,7 @@ def test_the_replay_dag_loads_a_quarantined_row_once_after_its_alias_is_added(
     assert replay_run([batch.batch_id]) == "success"
     assert replay_run([batch.batch_id]) == "success"  # a second replay finds nothing left to load
 
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         manifest = conn.execute(text("SELECT * FROM landing.batch")).mappings().one()
         staged = conn.execute(text("SELECT nomor_kasus, instansi_kode FROM staging.case_report ORDER BY 1")).all()
         replays = conn.execute(text("SELECT rows_loaded FROM audit.replay ORDER BY replayed_at")).scalars().all()

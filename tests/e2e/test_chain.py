@@ -31,7 +31,7 @@ COUNTED = (
 
 
 def counts(wh: Warehouse) -> dict[str, int]:
-    with wh.read() as conn:
+    with wh.session() as conn:
         return {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in COUNTED}
 
 
@@ -52,7 +52,7 @@ def test_chain_publishes_the_ranking_and_a_rerun_changes_nothing(airflow_db, set
 
     wh = Warehouse(settings.warehouse_url)
     first = counts(wh)
-    with wh.read() as conn:
+    with wh.session() as conn:
         accounting = conn.execute(
             text("SELECT SUM(rows_in), SUM(rows_loaded + rows_quarantined + rows_duplicate) FROM landing.batch")
         ).one()
@@ -60,7 +60,7 @@ def test_chain_publishes_the_ranking_and_a_rerun_changes_nothing(airflow_db, set
     assert accounting[0] == accounting[1] == sample.case_rows + 15  # 15 rows of the national release
     assert offices == 552
     assert first["landing.batch"] == sample.case_files + sample.release_files
-    with wh.read() as conn:
+    with wh.session() as conn:
         api = conn.execute(text("SELECT COUNT(*), MIN(status) FROM landing.api_pull")).one()
     assert api[0] > 10
     assert api[1] == "ok"
@@ -82,7 +82,7 @@ def _assert_validation_evidence(wh: Warehouse, settings, raw) -> None:
     page = index.read_text()
     for suite in ("case_report_v1", "national_release_v1", "warehouse_v1"):
         assert suite in page
-    with wh.read() as conn:
+    with wh.session() as conn:
         unvalidated = conn.execute(
             text(
                 "SELECT COUNT(*) FROM landing.batch AS b WHERE NOT EXISTS"

@@ -152,7 +152,7 @@ def finish_round_2(wh: Warehouse, settings: Settings) -> list:
 
 
 def counts(wh: Warehouse) -> dict[str, int]:
-    with wh.read() as conn:
+    with wh.session() as conn:
         return {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in COUNTED}
 
 
@@ -160,7 +160,7 @@ def consistency(wh: Warehouse) -> list[str]:
     """Nothing duplicated, nothing orphaned: every staged row belongs to a recorded batch, each batch staged
     exactly its rows_loaded, no case twice in core, every merged batch recorded."""
     problems = []
-    with wh.read() as conn:
+    with wh.session() as conn:
         staged = {}
         for table in ("staging.case_report", "staging.national_release_row"):  # constants, never input
             staged.update(conn.execute(text(f"SELECT batch_id, COUNT(*) FROM {table} GROUP BY 1")).all())

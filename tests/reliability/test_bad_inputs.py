@@ -141,7 +141,7 @@ def test_bad_case_report(reliability, warehouse, settings, case: Case):
     [result] = ingest_case_reports(warehouse, settings, hmac_key(settings))
     assert result.status == case.status, result.error
     assert (result.rows_in, result.rows_loaded, result.rows_quarantined, result.rows_duplicate) == case.rows
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         batch = conn.execute(text("SELECT * FROM landing.batch")).mappings().one()
         reasons = [
             " ".join(map(str, r)) for r in conn.execute(text("SELECT kolom, aturan, alasan FROM audit.quarantine"))
@@ -186,7 +186,7 @@ def test_bad_release_counts(reliability, warehouse, settings, jumlah):
     meta = {"penerbit": "BKN", "judul": "R", "tanggal_data": "2024-11-15", "pemilihan": "SEMUA"}
     (folder / "r.meta.json").write_text(json.dumps(meta))
     [result] = ingest_national_releases(warehouse, settings)
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         reasons = conn.execute(text("SELECT alasan FROM audit.quarantine")).scalars().all()
     reason = next((r for r in reasons if "bilangan bulat" in r), reasons[0] if reasons else "")
     reliability.observe(f"rows {result.rows_in}/{result.rows_loaded}/{result.rows_quarantined}; reason: {reason}")

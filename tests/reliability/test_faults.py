@@ -165,7 +165,7 @@ def batch_ids(files: list[Path]) -> dict[str, str]:
 
 
 def recorded_batches(wh: Warehouse) -> set[str]:
-    with wh.read() as conn:
+    with wh.session() as conn:
         return set(conn.execute(text("SELECT batch_id FROM landing.batch")).scalars())
 
 
@@ -431,7 +431,7 @@ def test_office_api_bursts(reliability, warehouse, settings):
     assert waits.count(1.0) >= 3  # the 429s' Retry-After was honoured
     assert {500, 503, 429} <= set(log)
     assert set(statuses.values()) == {200}  # every office's last answer was a success
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         staged = conn.execute(text("SELECT kode_kantor, nomor_kasus FROM staging.case_report")).all()
         batches = conn.execute(text("SELECT source, status, COUNT(*) FROM landing.batch GROUP BY 1, 2")).all()
         core = conn.execute(text("SELECT COUNT(*) FROM core.case_current")).scalar_one()

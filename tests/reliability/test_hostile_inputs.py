@@ -163,13 +163,13 @@ def drop(settings, folder: str, name: str | bytes, content: bytes) -> None:
 
 
 def batches(warehouse) -> list[dict]:
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         return [dict(r) for r in conn.execute(text("SELECT * FROM landing.batch ORDER BY file_name")).mappings()]
 
 
 def audit_text(warehouse) -> str:
     """Everything the audit tables and the manifest hold, as one text to search for personal data."""
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         rows = [
             *conn.execute(text("SELECT * FROM audit.quarantine")).all(),
             *conn.execute(text("SELECT * FROM audit.validation_result")).all(),
@@ -204,7 +204,7 @@ def test_hostile_case_report(reliability, warehouse, settings, caplog, case: Hos
     found = batches(warehouse)
     assert_accounted(found)
     assert (good.status, good.rows_loaded) == ("loaded", 1)
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         reasons = [r for (r,) in conn.execute(text("SELECT alasan FROM audit.quarantine WHERE batch_id = :b"),
                                                 {"b": bad.batch_id})]  # fmt: skip
     given = [r for r in [bad.error or "", *reasons] if r]
@@ -238,7 +238,7 @@ def test_json_values_are_the_exact_text_sent(reliability, warehouse, settings):
     reliability.case("JSON numbers kept as the text sent", "input", "17 stays 17 in staging (never 17.0 or nan)")
     drop(settings, "case-reports", "82.04_x.json", json_bytes([row(nomor_kasus=17), row(nomor_kasus=1.50)]))
     ingest_case_reports(warehouse, settings, hmac_key(settings))
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         numbers = sorted(conn.execute(text("SELECT nomor_kasus FROM staging.case_report")).scalars())
     reliability.observe(f"staged nomor_kasus: {numbers}")
     assert numbers == ["1.5", "17"]
@@ -271,7 +271,7 @@ def test_no_office_can_change_another_offices_case(reliability, warehouse, setti
     drop(settings, "case-reports", "82.04_b.csv", csv_bytes(forged))
     [result] = ingest_case_reports(warehouse, settings, hmac_key(settings))
     build_warehouse(warehouse)
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         status = conn.execute(text("SELECT status FROM core.case_current WHERE nomor_kasus = '7/PL'")).scalar_one()
     reliability.observe(f"82.04's row: {result.status} {result.rows_quarantined} quarantined; case status {status}")
     assert (result.status, result.rows_quarantined) == ("quarantined", 1)
@@ -291,7 +291,7 @@ def test_the_newest_report_is_the_one_landed_last_whatever_its_mtime(reliability
     os.utime(settings.case_report_drop / "82.04_b.csv", (old, old))
     ingest_case_reports(warehouse, settings, hmac_key(settings))
     build_warehouse(warehouse)
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         status = conn.execute(text("SELECT status FROM core.case_current")).scalar_one()
     reliability.observe(f"current status: {status}")
     assert status == "sanksi"
@@ -307,7 +307,7 @@ def test_reports_landed_together_follow_their_names(reliability, warehouse, sett
     os.utime(settings.case_report_drop / "82.04_20241125.csv", (newer + 86400, newer + 86400))  # mtimes swapped
     ingest_case_reports(warehouse, settings, hmac_key(settings))
     build_warehouse(warehouse)
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         status = conn.execute(text("SELECT status FROM core.case_current")).scalar_one()
     reliability.observe(f"current status: {status}")
     assert status == "sanksi"
@@ -450,7 +450,7 @@ def test_mixed_date_formats_follow_one_rule(reliability, warehouse, settings):
     rows = [row(nomor_kasus=f"{n}/PL", tanggal_temuan=d) for n, d in enumerate(dates)]
     drop(settings, "case-reports", "82.04_x.csv", csv_bytes(*rows))
     [result] = ingest_case_reports(warehouse, settings, hmac_key(settings))
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         days = {str(d) for d in conn.execute(text("SELECT tanggal_temuan FROM staging.case_report")).scalars()}
     reliability.observe(f"loaded {result.rows_loaded}; days {sorted(days)}")
     assert result.rows_loaded == 4
@@ -468,7 +468,7 @@ def test_unicode_look_alikes_are_one_value(reliability, warehouse, settings):
     ]
     drop(settings, "case-reports", "82.04_x.csv", csv_bytes(*rows))
     [result] = ingest_case_reports(warehouse, settings, hmac_key(settings))
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         staged = conn.execute(text("SELECT nomor_kasus, nip_hash, instansi_kode FROM staging.case_report")).all()
     reliability.observe(f"loaded {result.rows_loaded}; distinct pseudonyms {len({h for _, h, _ in staged})}")
     assert result.rows_loaded == 3
@@ -501,7 +501,7 @@ def test_a_batch_the_database_refuses_is_rejected_and_the_next_loads(reliability
     assert NIP not in audit_text(warehouse)
     assert results[GOOD_FILE].status == "loaded"
     assert_accounted(batches(warehouse))
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM staging.case_report")).scalar_one() == 1
 
 

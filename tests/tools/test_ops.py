@@ -113,7 +113,7 @@ def test_publish_tool_publishes_reuses_and_forces_with_a_reason(loaded, warehous
     assert publish.main(["--week", "2024-W48", "--force-reason", "koreksi alias Bima"]) == 0
     with pytest.raises(SystemExit):
         publish.main(["--week", "2024-W48", "--force-reason", " "])
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         log = conn.execute(text("SELECT tindakan, alasan FROM audit.publication_log ORDER BY dicatat_pada")).all()
     assert [tuple(r) for r in log] == [("terbit", None), ("terbit_ulang", "koreksi alias Bima")]
     capsys.readouterr()

@@ -65,16 +65,6 @@ class OfficeApiError(Exception):
         self.retryable = retryable
         self.retry_after_s = retry_after_s
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Picklable despite the keyword-only attributes (for results passed between processes)."""
-        return _rebuild_error, (str(self), self.office, self.status, self.retryable, self.retry_after_s)
-
-
-def _rebuild_error(
-    message: str, office: str, status: int | None, retryable: bool, retry_after_s: float | None
-) -> OfficeApiError:
-    return OfficeApiError(message, office=office, status=status, retryable=retryable, retry_after_s=retry_after_s)
-
 
 @dataclass
 class FetchResult:

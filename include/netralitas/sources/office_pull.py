@@ -75,7 +75,7 @@ def load_endpoints(path: Path | None, known_offices: set[str]) -> list[OfficeEnd
 
 
 def watermarks(wh: Warehouse) -> dict[str, str | None]:
-    with wh.read() as conn:
+    with wh.session() as conn:
         rows = conn.execute(sql("landing/select_api_watermarks.sql")).all()
     return dict(rows)
 

@@ -106,6 +106,7 @@ class Warehouse:
         self.url = normalise_url(url)
         self.engine: Engine = create_engine(self.url, poolclass=NullPool)
         self.dialect = self.engine.dialect.name  # "duckdb" or "postgresql"
+        self._migrated = False
         if self.dialect not in ("duckdb", "postgresql"):
             raise ValueError(f"unsupported warehouse {self.dialect!r}: use duckdb:/// or postgresql:// URLs")
         if self.dialect == "duckdb":
@@ -159,14 +160,14 @@ class Warehouse:
         with self.session() as conn, self.transaction(conn):
             yield conn
 
-    @contextmanager
-    def read(self) -> Iterator[Connection]:
-        with self.session() as conn:
-            yield conn
-
     # -- migrations ---------------------------------------------------------------------------------------
     def migrate(self) -> list[str]:
-        """Apply pending migrations in order, each in its own transaction; return the applied names."""
+        """Apply pending migrations and changed views; return the applied names.
+
+        Once per `Warehouse` (each task entry point makes one): the helpers that call it again find it done.
+        """
+        if self._migrated:
+            return []
         applied_now: list[str] = []
         with self.begin() as conn:
             conn.execute(text("CREATE SCHEMA IF NOT EXISTS audit"))
@@ -199,6 +200,7 @@ class Warehouse:
                 )
                 applied_now.append(path.name)
             applied_now += self._apply_views(conn)
+        self._migrated = True
         return applied_now
 
     def _apply_views(self, conn: Connection) -> list[str]:
@@ -228,7 +230,7 @@ class Warehouse:
         return changed
 
     def schema_version(self) -> int:
-        with self.read() as conn:
+        with self.session() as conn:
             return conn.execute(text("SELECT MAX(version) FROM audit.schema_migration")).scalar_one() or 0
 
     # -- loads --------------------------------------------------------------------------------------------
@@ -259,7 +261,7 @@ class Warehouse:
         return conn.execute(text(read_sql(relative)), params or {})
 
     def query_file(self, relative: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        with self.read() as conn:
+        with self.session() as conn:
             result = conn.execute(text(read_sql(relative)), params or {})
             return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 

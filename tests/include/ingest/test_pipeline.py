@@ -24,12 +24,12 @@ def drop(settings, name: str, lines: list[str]) -> None:
 
 
 def batches(warehouse) -> list[dict]:
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         return [dict(r) for r in conn.execute(text("SELECT * FROM landing.batch ORDER BY file_name")).mappings()]
 
 
 def quarantine(warehouse) -> list[tuple]:
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         return conn.execute(text("SELECT baris, kolom, aturan, alasan FROM audit.quarantine ORDER BY baris")).all()
 
 
@@ -90,7 +90,7 @@ def test_same_file_twice_and_renamed_is_one_batch(warehouse, settings):
     again = ingest_case_reports(warehouse, settings, hmac_key(settings))
     assert [r.status for r in again] == ["already_loaded", "already_loaded"]
     assert len(batches(warehouse)) == 1
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM staging.case_report")).scalar_one() == 2
 
 
@@ -121,14 +121,14 @@ def test_structural_failure_rejects_the_whole_batch(warehouse, settings):
     assert batch["status"] == "rejected"
     assert "required column(s) missing" in batch["error"]
     assert (batch["rows_in"], batch["rows_quarantined"], batch["rows_loaded"]) == (2, 2, 0)
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM staging.case_report")).scalar_one() == 0
 
 
 def test_personal_data_is_pseudonymised_before_staging(warehouse, settings):
     drop(settings, "82.04_p.csv", [GOOD.format(n=1)])
     ingest_case_reports(warehouse, settings, hmac_key(settings))
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         staged = conn.execute(text("SELECT * FROM staging.case_report")).mappings().one()
         results = conn.execute(text("SELECT * FROM audit.validation_result")).all()
     values = " ".join(str(v) for v in staged.values())
@@ -190,7 +190,7 @@ def test_a_published_rank_inconsistent_with_the_counts_is_a_warning_not_a_quaran
     [result] = ingest_national_releases(warehouse, settings)
     assert (result.rows_loaded, result.rows_quarantined) == (3, 0)
     assert quarantine(warehouse) == []
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         warning = conn.execute(
             text(
                 "SELECT success, unexpected_count, tingkat FROM audit.validation_result"
@@ -213,7 +213,7 @@ def test_a_release_without_a_valid_as_of_date_or_publisher_is_rejected_whole(war
     [result] = ingest_national_releases(warehouse, settings)
     assert result.status == "rejected"
     assert message in result.error
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         structural = conn.execute(text("SELECT expectation, success FROM audit.validation_result")).all()
     assert [tuple(r) for r in structural] == [("batch_readable", False)]
 
@@ -241,7 +241,7 @@ def test_replay_after_an_alias_is_added_loads_the_quarantined_row_exactly_once(
     assert (again.rows_loaded, again.rows_quarantined) == (2, 1)
 
     build_warehouse(warehouse)
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         [batch] = conn.execute(text("SELECT * FROM landing.batch")).mappings().all()
         current = conn.execute(text("SELECT nomor_kasus, instansi_kode FROM core.case_current ORDER BY 1")).all()
         released = conn.execute(text("SELECT baris FROM audit.quarantine WHERE dilepas_pada IS NOT NULL")).all()
@@ -287,7 +287,7 @@ def test_every_file_variant_loads_its_rows(warehouse, settings, name, writer):
     writer(settings.case_report_drop / name, "\n".join([HEADER, GOOD.format(n=1), second]) + "\n")
     [result] = ingest_case_reports(warehouse, settings, hmac_key(settings))
     assert (result.status, result.rows_in, result.rows_loaded, result.kode_kantor) == ("loaded", 2, 2, "82.04")
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         staged = conn.execute(
             text("SELECT nomor_kasus, tanggal_temuan, nip_hash FROM staging.case_report ORDER BY 1")
         ).all()
@@ -311,7 +311,7 @@ def test_an_html_release_page_with_two_tables_loads_its_rows_and_lands_owner_onl
     )
     [result] = ingest_national_releases(warehouse, settings)
     assert (result.rows_in, result.rows_loaded) == (2, 2)
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         staged = conn.execute(text("SELECT instansi_kode, jumlah FROM staging.national_release_row ORDER BY 2")).all()
         landed = conn.execute(text("SELECT landed_path FROM landing.batch")).scalar_one()
     assert [tuple(r) for r in staged] == [("82.04", 9), ("KEMENAG", 21)]

@@ -73,7 +73,7 @@ def test_a_published_week_is_frozen_and_a_forced_republication_is_recorded(wareh
     forced = publish_week(warehouse, tmp_path, week, force_reason="laporan terlambat Halmahera Barat")
     assert not forced.reused_snapshot
     assert forced.rows == 4  # two instansi, in the PILKADA-2024 block and the all-elections block
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         log = conn.execute(text("SELECT tindakan, alasan FROM audit.publication_log ORDER BY dicatat_pada")).all()
     assert [tuple(r) for r in log] == [
         ("terbit", None),
@@ -211,7 +211,7 @@ def test_outcomes_previews_refusals_and_latest_whatever_the_order(warehouse, tmp
     assert preview.folder == tmp_path / "preview" / "2024-W49"
     assert preview.ranking_csv.is_file()
     assert not (tmp_path / "2024-W49").exists()
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         frozen = conn.execute(text("SELECT minggu FROM mart.publication ORDER BY minggu")).scalars().all()
     assert frozen == ["2018-W01", "2024-W48"]  # the preview was never frozen
     assert (tmp_path / "latest").resolve() == (tmp_path / "2024-W48").resolve()

@@ -60,7 +60,7 @@ def test_pull_loads_good_offices_marks_the_failing_one_and_is_incremental(api, w
     assert (third["82.04"].status, third["82.04"].rows) == ("ok", 2)  # only the rows after the watermark
     assert (third["82.02"].status, third["82.02"].rows) == ("ok", 3)
     ingest_case_reports(warehouse, settings, hmac_key(settings))
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         staged = conn.execute(text("SELECT kode_kantor, COUNT(*) FROM staging.case_report GROUP BY 1 ORDER BY 1")).all()
         sources = conn.execute(text("SELECT DISTINCT source FROM landing.batch")).scalars().all()
         pulls = conn.execute(text("SELECT COUNT(*) FROM landing.api_pull")).scalar_one()
@@ -85,7 +85,7 @@ def test_an_office_whose_connection_is_missing_fails_alone(api, warehouse, setti
     assert (results["82.04"].status, results["82.04"].rows) == ("ok", 60)
     assert results["82.01"].status == "failed"
     assert "bawaslu_halbar" in results["82.01"].error
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         pulls = conn.execute(text("SELECT kode_kantor, status, base_url FROM landing.api_pull ORDER BY 1")).all()
     assert [tuple(p) for p in pulls] == [
         ("82.01", "failed", "https://api.bawaslu-halbar.example"),
