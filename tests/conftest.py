@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated Airflow home, and a warehouse on each database (DuckDB and PostgreSQL).
+"""Shared fixtures: an isolated Airflow home, and a warehouse on each database (DuckDB and PostgreSQL);
+the test lanes (`unit`, `integration`, `e2e`, see `pytest_collection_modifyitems`).
 
 PostgreSQL tests use a server at NETRALITAS_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/test)
 and create a fresh database per test. Without a server they skip with the reason, except under CI=true,
@@ -129,6 +130,37 @@ def personal_data_pattern(frames, minimum: int) -> re.Pattern[str]:
     values = {v for frame in frames for col in ("nip", "nama_terlapor") for v in frame[col].dropna() if len(v) >= 5}
     assert len(values) > minimum
     return re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
+
+
+LANES = ("unit", "integration", "e2e")
+# a test that asks for one of these needs a database or a service: integration
+INTEGRATION_FIXTURES = {"warehouse_url", "warehouse", "pg_url", "pg_server", "settings"}
+# folders whose every test needs a database, a service or a subprocess of the project
+INTEGRATION_FOLDERS = {"sql", "reliability", "tools"}
+E2E_FOLDERS = {"e2e"}
+# an Airflow run: the metadata database of `dag.test()`, or the demo chain that the runbook tests share
+E2E_FIXTURES = {"airflow_db", "demo_env"}
+
+
+def lane(item) -> str:
+    """The test's lane: its own marker, else `e2e` for an Airflow run (`airflow_db`: `dag.test()`, the
+    Celery stack, the browser), `integration` for one database or service, `unit` for the rest."""
+    own = [m.name for m in item.iter_markers() if m.name in LANES]
+    if own:
+        return own[0]
+    folder = Path(str(item.path)).relative_to(ROOT / "tests").parts[0]
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if folder in E2E_FOLDERS or fixtures & E2E_FIXTURES:
+        return "e2e"
+    if folder in INTEGRATION_FOLDERS or fixtures & INTEGRATION_FIXTURES:
+        return "integration"
+    return "unit"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test gets exactly one lane marker: `make test-fast` is `-m unit`, `make test` runs them all."""
+    for item in items:
+        item.add_marker(getattr(pytest.mark, lane(item)))
 
 
 def pytest_terminal_summary(terminalreporter):

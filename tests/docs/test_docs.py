@@ -258,7 +258,7 @@ def load_worked_example(warehouse) -> None:
             )
 
 
-@pytest.mark.warehouse
+@pytest.mark.integration
 def test_the_worked_example_is_what_the_ranking_query_computes(warehouse):
     from include.netralitas.publish.publication import compute_ranking
     from include.netralitas.weeks import IsoWeek
@@ -272,7 +272,7 @@ def test_the_worked_example_is_what_the_ranking_query_computes(warehouse):
     assert computed == expected
 
 
-@pytest.mark.warehouse
+@pytest.mark.integration
 def test_the_sql_of_the_bi_pages_runs_as_bi_reader(warehouse, tmp_path):
     """Every `sql` example of bi.md and warehouse.md runs (on PostgreSQL as bi_reader, which may read only
     the mart); bi.md's questions have answers on the worked example's data."""
