@@ -115,13 +115,19 @@ def warehouse(warehouse_url: str):
 
 
 @pytest.fixture
-def settings(tmp_path: Path, warehouse_url: str, monkeypatch):
+def settings(request, tmp_path: Path, warehouse_url: str, monkeypatch):
+    """The settings of a test's own var/ and warehouse. Great Expectations runs in an ephemeral context (no
+    stored results, no Data Docs: a file context costs about a second a run) unless the test is marked
+    `data_docs`; what runs from the environment (a DAG, a tool) keeps the file context under var/gx."""
+    from dataclasses import replace
+
     monkeypatch.setenv("NETRALITAS_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("NETRALITAS_WAREHOUSE_URL", warehouse_url)
     monkeypatch.setenv("NETRALITAS_HMAC_KEY", "test-key-not-secret")
     from include.netralitas.settings import get_settings
 
-    return get_settings()
+    found = get_settings()
+    return found if request.node.get_closest_marker("data_docs") else replace(found, gx_dir=None)
 
 
 def personal_data_pattern(frames, minimum: int) -> re.Pattern[str]:

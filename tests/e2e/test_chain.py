@@ -35,6 +35,7 @@ def counts(wh: Warehouse) -> dict[str, int]:
         return {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in COUNTED}
 
 
+@pytest.mark.data_docs
 def test_chain_publishes_the_ranking_and_a_rerun_changes_nothing(airflow_db, settings):
     week = IsoWeek.parse(DEMO_WEEK)
     with demo_data(settings) as sample:  # sample files, and a sample office API for a tenth of the offices

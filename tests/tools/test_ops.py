@@ -93,6 +93,7 @@ def test_a_replay_after_an_alias_empties_the_quarantine_listing(
     assert out.split() == [loaded.batch_id]  # the NIP row still fails
 
 
+@pytest.mark.data_docs
 def test_validation_lists_failed_expectations_and_the_data_docs(loaded, capsys):
     code, out = run(capsys, "validation", "--failed")
     assert code == 0

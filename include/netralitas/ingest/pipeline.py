@@ -510,7 +510,8 @@ def _validate(
     prepared[DEFECT_COLUMN] = defects(prepared[NOTES_COLUMN])
     checked = spec.for_validation(prepared).drop(columns=[NOTES_COLUMN])
     validated = run_suite(spec.suite, [*spec.rules, defect_rule()], checked, settings.gx_dir, batch_ids)
-    log.info("%s: Great Expectations Data Docs at %s", spec.suite, data_docs_index(settings.gx_dir))
+    if settings.gx_dir is not None:
+        log.info("%s: Great Expectations Data Docs at %s", spec.suite, data_docs_index(settings.gx_dir))
     failures = explain(_explain_instansi(validated, prepared).failures, prepared)
     return prepared, duplicates, ValidationOutcome(failures, validated.results)
 
