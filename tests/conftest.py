@@ -96,6 +96,49 @@ def airflow_db() -> Path:
     return _AIRFLOW_HOME
 
 
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory):
+    """`make demo` once per session, in a temporary var/ and Airflow home: the runbook's commands run on it
+    (tests/docs), the browser renders its page (tests/e2e, from a copy taken before any command ran).
+    `env` is what the Makefile and the runbook's set-up export; `published` the week's files."""
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    from include.netralitas.sample.generator import DEMO_WEEK
+
+    var = tmp_path_factory.mktemp("var")
+    venv_bin = str(Path(sys.executable).parent)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETRALITAS_", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))}
+    env.update(
+        {
+            # what the Makefile exports
+            "PYTHONPATH": str(ROOT),
+            "NETRALITAS_VAR_DIR": str(var),
+            "AIRFLOW_HOME": str(var / "airflow"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            "GX_ANALYTICS_ENABLED": "False",
+            "NO_COLOR": "1",
+            # what the runbook's set-up adds: an activated venv and the operator's own files
+            "VIRTUAL_ENV": str(Path(venv_bin).parent),
+            "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+            "NETRALITAS_ALIASES_FILE": str(var / "aliases.csv"),
+            "NETRALITAS_OFFICE_ENDPOINTS": str(var / "office-endpoints.csv"),
+        }
+    )
+    (var / "airflow").mkdir()
+    for step in (["airflow", "db", "migrate"], ["python", "tools/chain.py", "--demo", "--week", DEMO_WEEK]):
+        done = subprocess.run(step, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, f"{' '.join(step)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    published = tmp_path_factory.mktemp("demo-published") / DEMO_WEEK
+    shutil.copytree(var / "publish" / DEMO_WEEK, published)  # the files themselves, behind the week's link
+    yield SimpleNamespace(env=env, var=var, published=published)
+    shutil.rmtree(var, ignore_errors=True)
+
+
 @pytest.fixture(params=["duckdb", "postgresql"])
 def warehouse_url(request, tmp_path: Path) -> str:
     """The same test on the embedded default and on PostgreSQL."""
@@ -145,7 +188,7 @@ INTEGRATION_FIXTURES = {"warehouse_url", "warehouse", "pg_url", "pg_server", "se
 INTEGRATION_FOLDERS = {"sql", "reliability", "tools"}
 E2E_FOLDERS = {"e2e"}
 # an Airflow run: the metadata database of `dag.test()`, or the demo chain that the runbook tests share
-E2E_FIXTURES = {"airflow_db", "demo_env"}
+E2E_FIXTURES = {"airflow_db", "demo_env", "demo_build"}
 
 
 def lane(item) -> str:

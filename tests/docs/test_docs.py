@@ -9,13 +9,9 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
-import sys
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -352,36 +348,9 @@ def setup_exports() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def demo_env(tmp_path_factory) -> dict[str, str]:
-    """The demo set-up, as `make demo` builds it, in a temporary var/ and Airflow home."""
-    var = tmp_path_factory.mktemp("var")
-    venv_bin = str(Path(sys.executable).parent)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETRALITAS_", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))}
-    env.update(
-        {
-            # what the Makefile exports
-            "PYTHONPATH": str(ROOT),
-            "NETRALITAS_VAR_DIR": str(var),
-            "AIRFLOW_HOME": str(var / "airflow"),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-            "GX_ANALYTICS_ENABLED": "False",
-            "NO_COLOR": "1",
-            # what the runbook's set-up adds: an activated venv and the operator's own files
-            "VIRTUAL_ENV": str(Path(venv_bin).parent),
-            "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
-            "NETRALITAS_ALIASES_FILE": str(var / "aliases.csv"),
-            "NETRALITAS_OFFICE_ENDPOINTS": str(var / "office-endpoints.csv"),
-        }
-    )
-    (var / "airflow").mkdir()
-    for step in (["airflow", "db", "migrate"], ["python", "tools/chain.py", "--demo", "--week", DEMO_WEEK]):
-        done = subprocess.run(step, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-        assert done.returncode == 0, f"{' '.join(step)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    yield env
-    shutil.rmtree(var, ignore_errors=True)
+def demo_env(demo_build) -> dict[str, str]:
+    """The demo set-up, as `make demo` builds it (once per session, tests/conftest.py `demo_build`)."""
+    return demo_build.env
 
 
 def test_the_setup_block_exports_what_the_commands_are_given(demo_env):
