@@ -271,6 +271,7 @@ GX_KILL_POINTS = {  # "after" open(path, "wb"): the file is there under its name
 }
 
 
+@pytest.mark.data_docs  # the GX project's files are under test
 @pytest.mark.parametrize("fault", list(GX_KILL_POINTS))
 def test_kill_9_in_the_middle_of_a_gx_write(scenario, fault):
     s = scenario.start(fault)

@@ -1,39 +1,8 @@
-"""Alerts for on-call: a task failed, or the weekly publication is late.
-
-Two channels, each configured by an Airflow connection and each optional:
-
-* `netralitas_alert_smtp` (type smtp): host, port, login/password of the mail server, and in the extra
-  `to` (addresses separated by `,` or `;`, or a list) and `from_email` (`from` is accepted too). The SMTP
-  provider's own extras apply: `disable_ssl` / `disable_tls` (SSL is on by default), `timeout`,
-  `retry_limit`. Sent with the SMTP provider's `SmtpNotifier`.
-* `netralitas_alert_webhook` (type http): the URL, as the HTTP provider builds it (`schema://host:port`, or a
-  full URL with its path in `host` and no port). The password, when there is no login, is sent as
-  `Authorization: Bearer <password>`; a login makes it basic auth; other extras are request headers (the
-  HTTP provider's rule). The alert is POSTed as JSON, with a Slack-compatible `text` field. Every request
-  has a timeout; timeouts, connection errors, 5xx and 429 are retried with backoff, other 4xx are not.
-
-`on_failure()` is the task failure callback (`default_args={"on_failure_callback": alerts.on_failure()}`).
-It sends through every configured channel: a channel without a connection is logged and skipped (a DAG runs
-without any), a failing channel never stops the others, and when a configured channel failed the notifier
-raises `AlertDeliveryError` once all were tried (Airflow logs it; the task's own state is unchanged).
-
-`publication_deadline(reference)` is the deadline of the weekly publication: with the ISO-week timetable
-(`plugins/netralitas_schedule.py`) a scheduled run's logical date is Monday 00:00 WIB of its week and the
-run happens the Monday after at 07:00, so logical date + 7 days 10 hours is that Monday 10:00 WIB
-(`weeks.DEADLINE_AFTER_LOGICAL_DATE`). The reference is the plugin's `ScheduledRunLogicalDate`: backfills,
-manual runs and tests get no deadline. The callback `deadline_missed` runs on the executor and sends
-through the same channels.
-
-`DeadlineDag` is the DAG class of a DAG that declares a deadline: `dag.test()` (and so `airflow dags test`)
-runs it without the deadline, because in Airflow 3.3.2 `dag.test()` of a DAG with a deadline fails after
-its tasks succeeded (`'dict' object has no attribute 'hex'`: the in-memory copy of the DAG that `test()`
-schedules with keeps the encoded alerts where `DagRun.update_state` expects the ids of the alerts stored in
-the metadata database). A test run is never watched for lateness, and scheduled runs, which never go
-through `dag.test()`, keep the alert. `tests/include/orchestration/test_alerts.py` notices when upstream fixes it.
-
-A message carries the DAG, task and run ids, the logical date, the try number, the exception text (NIP-shaped
-numbers and secrets known to Airflow's masker redacted, cut to `MAX_EXCEPTION_CHARS`) and, when `[api]
-base_url` is set, a link to the task log. It never carries task return values, params or run conf.
+"""Alerts for on-call: a task failed (`on_failure()`), or the weekly publication is late
+(`publication_deadline()`, callback `deadline_missed`), through the optional connections
+`netralitas_alert_smtp` and `netralitas_alert_webhook`: README.md#alerts-freshness-and-lineage and
+docs/runbook.md. A channel without a connection is skipped, a failing channel never stops the others; a
+message never carries return values, params, run conf, NIPs or known secrets.
 """
 
 from __future__ import annotations
@@ -131,8 +100,13 @@ def deadline_missed(context: Mapping[str, Any] | None = None, **_: Any) -> None:
 
 
 class DeadlineDag(DAG):
-    """A DAG whose deadline alerts are left out of `dag.test()` (Airflow 3.3.2 fails such a test run after
-    its tasks succeeded; see the module's docstring). Scheduled runs keep them."""
+    """A DAG whose deadline alerts are left out of `dag.test()`; scheduled runs keep them.
+
+    In Airflow 3.3.2 `dag.test()` of a DAG with a deadline fails after its tasks succeeded (`'dict' object has
+    no attribute 'hex'`: the in-memory copy `test()` schedules with keeps the encoded alerts where
+    `DagRun.update_state` expects stored alert ids). tests/include/orchestration/test_alerts.py notices an
+    upstream fix.
+    """
 
     def test(self, *args: Any, **kwargs: Any) -> Any:
         deadline, self.deadline = self.deadline, None

@@ -1,36 +1,8 @@
-"""A runnable sample of the offices' case-report API, for loopback tests and demos.
-
-Each regional office exposes its case reports (contract case-report/v1) at
-
-    GET /kantor/{kode}/kasus?since=<ISO-8601 datetime, optional>&page=<int, default 1>
-    Authorization: Bearer <token>
-
-`SampleOfficeApi` serves many offices from memory on 127.0.0.1 (a `ThreadingHTTPServer` in a background
-thread). Rows whose `diterima_pada` (when the office recorded them) is strictly after `since` are ordered by
-(`diterima_pada`, `nomor_kasus`) and paginated; the body is
-
-    {"kode_kantor": kode, "page": n, "rows": [...], "next_page": n + 1 | null, "watermark": "..."}
-
-where `watermark` is the newest `diterima_pada` among *all* rows matching `since` (not only this page), or the
-`since` value as given (null without one) when nothing matches. Rows are served without `diterima_pada`.
-
-Responses, in the order they are decided: a missing or wrong token is 401; an unknown office is 404; a bad
-`since` or `page` is 400; then the office's `Fault`, if one is armed, misbehaves; otherwise 200. Rejected
-requests (401, 404, 400) do not use up a fault. Every request is recorded in `request_log`. With
-`health=True`, `GET /health` answers 200 `{"status": "ok", "offices": n}` without a token (a container
-healthcheck), before anything else.
-
-As a service (the compose stack's `office-api`), it serves the API offices' share of the generated sample data
-(`generator.generate_sample`, the same rows as `make demo`) until SIGTERM or SIGINT:
-
-    NETRALITAS_OFFICE_API_TOKEN=... python -m include.netralitas.sample.office_api --host 0.0.0.0 --port 8081 \
-        --endpoints-file var/sample-api/endpoints.csv
-
-The bearer token is read from the environment (never from the command line, which `ps` shows). The endpoints
-file (`kode_kantor,base_url,conn_id`, base URL and connection left empty: the shared connection) lists the
-offices served, for `NETRALITAS_OFFICE_ENDPOINTS`. The first line printed is `serving N offices on <url>`.
-
-No Airflow, no third-party packages: standard library only (the service's data comes from `generator`).
+"""A runnable sample of the offices' case-report API (`GET /kantor/{kode}/kasus?since=&page=`, bearer
+token), for `make demo`, the tests and the compose stack's `office-api`; `Fault`s inject slow responses,
+5xx, 429, malformed or truncated JSON and repeated pages. The protocol: `SampleOfficeApi`; the service:
+`python -m include.netralitas.sample.office_api --help` (token from `NETRALITAS_OFFICE_API_TOKEN`).
+Standard library only.
 """
 
 from __future__ import annotations

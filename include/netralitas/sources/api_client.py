@@ -1,24 +1,8 @@
-"""The client of the offices' case-report API (contract case-report/v1); see `office_api` for the protocol.
-
-`OfficeApiClient.fetch_cases` pulls one office's rows received after a watermark, page by page, and returns
-them with the new watermark and the raw body of every page (for the immutable landing zone).
-`fetch_many` does that for many offices, each independently: one office's failure never stops the others.
-
-Failure policy, per page request (at most `max_attempts` requests):
-
-- retried with exponential backoff (`backoff_s * 2**n` after the n-th failure, 0-based, capped at
-  `max_backoff_s`): timeouts, connection errors, 5xx, and bodies that are not JSON or have no `rows` list
-  (a truncated transfer may succeed next time);
-- 429 is retried after its `Retry-After` (seconds or an HTTP date, capped at `max_backoff_s`), or the backoff
-  when it has none;
-- never retried: any other 4xx (401, 403, 404, ...), TLS verification failures, invalid requests;
-- a page that repeats an earlier one (its `page` number does not increase, or its body equals an earlier
-  page's) is retried once as a transient fault; a second repeat raises `OfficeApiError("page repeats ...")`,
-  so the client never loops forever and never returns duplicated rows.
-
-TLS verification is on unless explicitly disabled, every request has a timeout, and the bearer token is only
-ever put in the Authorization header: it is never logged nor part of any message or repr.
-No Airflow: the DAG tasks pass the base URL, token and watermarks in.
+"""The client of the offices' case-report API (protocol: `sample.office_api`): `OfficeApiClient.fetch_cases`
+pulls one office's pages after a watermark, `fetch_many` many offices independently. Timeouts on every
+request, TLS verification on, backoff on timeouts, 5xx, 429 (`Retry-After`) and unreadable bodies, no retry
+on other 4xx; a repeated page is retried once, then refused (product.md §7). The token never leaves the
+Authorization header.
 """
 
 from __future__ import annotations

@@ -1,17 +1,6 @@
-"""Pulling case reports from the offices' APIs into the drop folder (product.md §3.1, §7).
-
-How 552 offices are configured without 552 hand-made connections: an endpoints file
-(`NETRALITAS_OFFICE_ENDPOINTS`, CSV `kode_kantor,base_url,conn_id`) lists the offices that report through an
-API. `base_url` may be left empty to use the host of the office's connection, and `conn_id` may be left
-empty to use the shared default connection `netralitas_office_api`: offices behind one gateway share one
-connection (its password is the bearer token), an office with its own API and token gets its own row and
-connection. Offices not listed report by file drop.
-
-Each pull is incremental from the office's watermark (the received-at of the newest row pulled so far,
-kept in `landing.api_pull`). Every page's raw body is landed immutably; the rows become one batch file
-`<kode_kantor>_api_<timestamp>.json` in the drop folder, which the ordinary file ingestion then lands,
-validates and stages, so an API batch and a file batch follow the same path. The watermark advances only
-once that file is durably in the drop folder. One office's failure never stops the others.
+"""Pulling case reports from the offices' APIs into the drop folder (README.md#offices-that-report-through-an-api):
+incremental from each office's watermark in `landing.api_pull`, every page landed raw, the rows written as a
+batch file that the ordinary file ingestion loads; the watermark advances only once that file is durable.
 """
 
 from __future__ import annotations
