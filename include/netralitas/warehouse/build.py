@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -69,11 +71,17 @@ def build_warehouse(wh: Warehouse, *, gx_dir: Path | None = None, run_id: str | 
         {"kode": kode, "nama": PEMILIHAN_LABELS[kode], "urutan": n}
         for n, kode in enumerate((*PEMILIHAN, PEMILIHAN_ALL), start=1)
     ]
+    reference = hashlib.sha256(json.dumps([regions, instansi, elections], sort_keys=True, default=str).encode())
     try:
         with wh.begin() as conn:
-            wh.execute_file(conn, "core/upsert_region.sql", regions)
-            wh.execute_file(conn, "core/upsert_instansi.sql", instansi)
-            wh.execute_file(conn, "core/upsert_pemilihan.sql", elections)
+            if conn.execute(sql("audit/select_reference_load.sql")).scalar() != reference.hexdigest():
+                wh.execute_file(conn, "core/upsert_region.sql", regions)  # only when the reference files changed
+                wh.execute_file(conn, "core/upsert_instansi.sql", instansi)
+                wh.execute_file(conn, "core/upsert_pemilihan.sql", elections)
+                conn.execute(sql("audit/delete_reference_load.sql"))
+                conn.execute(
+                    sql("audit/insert_reference_load.sql"), {"s": reference.hexdigest(), "t": datetime.now(UTC)}
+                )
             changed = 0
             for step in CORE_STEPS:
                 changed += wh.execute_file(conn, step, {"merged_at": datetime.now(UTC)}).rowcount or 0
