@@ -141,7 +141,7 @@ CASES = [
             (0, 0, 0, 0), "unsafe file name"),
     Hostile("NIP shown as 1.99E+17 by Excel", "82.04_x.csv", csv_bytes(row(nip="1.99001E+17")), "quarantined",
             (1, 0, 1, 0), "format kolom sebagai Teks"),
-    Hostile("Excel serial date", "82.04_x.csv", csv_bytes(row(tanggal_temuan="45597")), "quarantined",
+    Hostile("Excel serial date, its reason named", "82.04_x.csv", csv_bytes(row(tanggal_temuan="45597")), "quarantined",
             (1, 0, 1, 0), "angka seri tanggal Excel"),
     Hostile("NIP in Arabic-Indic digits", "82.04_x.csv", csv_bytes(row(nip="١٩٩٠٠١٠١٢٠١٥٠٣١٠٠١")),
             "quarantined", (1, 0, 1, 0), "non-ASCII"),
