@@ -37,6 +37,7 @@ PRODUCED = {
     "build_warehouse": (
         "core.region", "core.instansi", "core.pemilihan", "core.case_history", "core.case_current",
         "core.national_release", "core.national_release_fact", "core.merged_batch", "audit.validation_result",
+        "audit.reference_load",
     ),
     "publish_weekly_ranking": (
         "mart.publication", "mart.publication_row", "audit.publication_log",
