@@ -27,7 +27,7 @@ export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export GX_ANALYTICS_ENABLED := False
 export NO_COLOR := 1
 
-.PHONY: help install demo run test reliability lint fmt lock check-lock bench bench-embedded airflow-db clean
+.PHONY: help install demo run test test-fast reliability lint fmt lock check-lock bench bench-embedded airflow-db clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -65,8 +65,11 @@ run: $(STAMP) ## run the chain on the drop folder for a week: make run WEEK=YYYY
 		|| { tail -40 "$(VAR)/logs/run-$$week.log"; echo "make run failed: see var/logs/run-$$week.log"; exit 1; }; \
 	cat "$(VAR)/logs/run.summary"
 
-test: $(STAMP) check-lock lint ## lock check, ruff, and the whole test suite (PostgreSQL tests need 127.0.0.1:5432)
+test: $(STAMP) check-lock lint ## lock check, ruff, and every test lane: unit, integration, e2e (PostgreSQL at 127.0.0.1:5432)
 	$(PY) -m pytest
+
+test-fast: $(STAMP) ## the unit lane only (no database, no service, no Airflow run), for the edit loop
+	$(PY) -m pytest -m unit -q
 
 reliability: $(STAMP) ## run tests/reliability on both warehouses and regenerate docs/reliability.md (PostgreSQL must answer at 127.0.0.1:5432)
 	@mkdir -p $(VAR)/logs

@@ -18,35 +18,27 @@ Assets. Idempotent: re-running it for the same staged data changes nothing.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from airflow.sdk import dag, task
 
-from include.netralitas import alerts, assets, tags
-from include.netralitas.weeks import EARLIEST_START
+from include.netralitas.orchestration import assets, defaults, tags
 
 
 @dag(
     dag_id="build_warehouse",
     schedule=(assets.asset("staging.case_report") | assets.asset("staging.national_release")),
-    start_date=EARLIEST_START,  # 2018-W01 Monday 00:00 WIB: every publishable week has task instances
+    start_date=defaults.START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=[tags.WAREHOUSE],
-    default_args={
-        "owner": tags.OWNER,
-        "retries": 2,
-        "retry_delay": timedelta(minutes=5),
-        "on_failure_callback": alerts.on_failure(),  # SMTP and webhook, when their connections exist
-    },
+    default_args=defaults.default_args(),
     doc_md=__doc__,
 )
 def build_warehouse():
     @task(outlets=assets.outlets("build_warehouse"))
     def build(run_id: str | None = None) -> dict[str, int]:
-        from include.netralitas.build import build_warehouse as run
         from include.netralitas.settings import get_settings
-        from include.netralitas.warehouse import Warehouse
+        from include.netralitas.warehouse.build import build_warehouse as run
+        from include.netralitas.warehouse.database import Warehouse
 
         settings = get_settings()
         return run(Warehouse(settings.warehouse_url), gx_dir=settings.gx_dir, run_id=run_id)

@@ -30,29 +30,21 @@ within `$NETRALITAS_SETTLE_SECONDS` (60) waits for the next run.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.sdk import CronTriggerTimetable, dag, task
 
-from include.netralitas import alerts, assets, tags
-from include.netralitas.weeks import EARLIEST_START
-
-WIB = "Asia/Jakarta"
+from include.netralitas.orchestration import assets, defaults, tags
 
 
 @dag(
     dag_id="ingest_case_reports",
-    schedule=CronTriggerTimetable("15 * * * *", timezone=WIB),
-    start_date=EARLIEST_START,  # 2018-W01 Monday 00:00 WIB: every publishable week has task instances
+    schedule=CronTriggerTimetable("15 * * * *", timezone=defaults.TIMEZONE),
+    start_date=defaults.START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=[tags.INGESTION, tags.CASE_REPORTS],
-    default_args={
-        "owner": tags.OWNER,
-        "retries": 2,
-        "retry_delay": timedelta(minutes=5),
-        "on_failure_callback": alerts.on_failure(),  # SMTP and webhook, when their connections exist
-    },
+    default_args=defaults.default_args(),
     doc_md=__doc__,
 )
 def ingest_case_reports():
@@ -61,11 +53,11 @@ def ingest_case_reports():
         """Offices listed in NETRALITAS_OFFICE_ENDPOINTS: new rows since their watermark, as batch files."""
         from airflow.sdk import BaseHook
 
-        from include.netralitas.api_client import OfficeApiClient
-        from include.netralitas.catalogue import load_catalogue
-        from include.netralitas.office_pull import load_endpoints, pull_offices
+        from include.netralitas.reference.catalogue import load_catalogue
         from include.netralitas.settings import get_settings
-        from include.netralitas.warehouse import Warehouse
+        from include.netralitas.sources.api_client import OfficeApiClient
+        from include.netralitas.sources.office_pull import load_endpoints, pull_offices
+        from include.netralitas.warehouse.database import Warehouse
 
         settings = get_settings()
         endpoints = load_endpoints(settings.office_endpoints, set(load_catalogue().regions))
@@ -89,10 +81,10 @@ def ingest_case_reports():
     def ingest(run_id: str | None = None) -> dict[str, int]:
         from airflow.sdk import Variable
 
-        from include.netralitas.ingest import ingest_case_reports as run
-        from include.netralitas.ingest import summarise
+        from include.netralitas.ingest.pipeline import ingest_case_reports as run
+        from include.netralitas.ingest.pipeline import summarise
         from include.netralitas.settings import get_settings, hmac_key
-        from include.netralitas.warehouse import Warehouse
+        from include.netralitas.warehouse.database import Warehouse
 
         settings = get_settings()
         key = hmac_key(settings, Variable.get("netralitas_hmac_key", default=None))
@@ -105,9 +97,9 @@ def ingest_case_reports():
         import logging
         from datetime import UTC
 
-        from include.netralitas.freshness import freshness_days, stale_offices, warning_text
         from include.netralitas.settings import get_settings
-        from include.netralitas.warehouse import Warehouse
+        from include.netralitas.warehouse.database import Warehouse
+        from include.netralitas.warehouse.freshness import freshness_days, stale_offices, warning_text
 
         as_of = logical_date or datetime.now(UTC)
         days = freshness_days()

@@ -15,38 +15,28 @@ document), validates it with the Great Expectations suite `national_release_v1` 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from airflow.sdk import CronTriggerTimetable, dag, task
 
-from include.netralitas import alerts, assets, tags
-from include.netralitas.weeks import EARLIEST_START
-
-WIB = "Asia/Jakarta"
+from include.netralitas.orchestration import assets, defaults, tags
 
 
 @dag(
     dag_id="ingest_national_releases",
-    schedule=CronTriggerTimetable("30 5 * * *", timezone=WIB),
-    start_date=EARLIEST_START,  # 2018-W01 Monday 00:00 WIB: every publishable week has task instances
+    schedule=CronTriggerTimetable("30 5 * * *", timezone=defaults.TIMEZONE),
+    start_date=defaults.START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=[tags.INGESTION, tags.NATIONAL_RELEASES],
-    default_args={
-        "owner": tags.OWNER,
-        "retries": 2,
-        "retry_delay": timedelta(minutes=5),
-        "on_failure_callback": alerts.on_failure(),  # SMTP and webhook, when their connections exist
-    },
+    default_args=defaults.default_args(),
     doc_md=__doc__,
 )
 def ingest_national_releases():
     @task(outlets=assets.outlets("ingest_national_releases"))
     def ingest(run_id: str | None = None) -> dict[str, int]:
-        from include.netralitas.ingest import ingest_national_releases as run
-        from include.netralitas.ingest import summarise
+        from include.netralitas.ingest.pipeline import ingest_national_releases as run
+        from include.netralitas.ingest.pipeline import summarise
         from include.netralitas.settings import get_settings
-        from include.netralitas.warehouse import Warehouse
+        from include.netralitas.warehouse.database import Warehouse
 
         settings = get_settings()
         return summarise(run(Warehouse(settings.warehouse_url), settings, run_id=run_id))

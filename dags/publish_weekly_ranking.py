@@ -23,27 +23,21 @@ earlier weeks, back to 2018-W01, are published by `airflow backfill create` or t
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.sdk import Param, task
 from netralitas_schedule import IsoWeekTimetable, ScheduledRunLogicalDate
 
-from include.netralitas import alerts, assets, tags
-from include.netralitas.weeks import EARLIEST_START
+from include.netralitas.orchestration import alerts, assets, defaults, tags
 
 with alerts.DeadlineDag(
     dag_id="publish_weekly_ranking",
     schedule=IsoWeekTimetable(),  # first scheduled week: 2024-W45, or $NETRALITAS_PUBLISH_FIRST_WEEK
-    start_date=EARLIEST_START,  # 2018-W01: backfills of any week since then have their task instance
+    start_date=defaults.START_DATE,
     catchup=True,  # past weeks since the first scheduled week are published in order, one at a time
     max_active_runs=1,
     tags=[tags.PUBLICATION, tags.WEEKLY],
-    default_args={
-        "owner": tags.OWNER,
-        "retries": 2,
-        "retry_delay": timedelta(minutes=5),
-        "on_failure_callback": alerts.on_failure(),  # SMTP and webhook, when their connections exist
-    },
+    default_args=defaults.default_args(),
     params={
         "week": Param(None, type=["null", "string"], pattern=r"^\d{4}-W\d{2}$", description="YYYY-Www"),
         "force_reason": Param(None, type=["null", "string"], description="re-publish with this reason"),
@@ -56,9 +50,9 @@ with alerts.DeadlineDag(
 
     @task(outlets=assets.outlets("publish_weekly_ranking"))
     def publish(params: dict | None = None, data_interval_start: datetime | None = None) -> dict:
-        from include.netralitas.publish import publish_week
+        from include.netralitas.publish.publication import publish_week
         from include.netralitas.settings import get_settings
-        from include.netralitas.warehouse import Warehouse
+        from include.netralitas.warehouse.database import Warehouse
         from include.netralitas.weeks import IsoWeek, publishable_week
 
         params = params or {}

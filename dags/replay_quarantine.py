@@ -20,27 +20,19 @@ The same from a shell: `python tools/replay.py BATCH_ID ...`.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from airflow.sdk import Param, dag, task
 
-from include.netralitas import alerts, assets, tags
-from include.netralitas.weeks import EARLIEST_START
+from include.netralitas.orchestration import assets, defaults, tags
 
 
 @dag(
     dag_id="replay_quarantine",
     schedule=None,  # by hand, after a fix
-    start_date=EARLIEST_START,  # 2018-W01 Monday 00:00 WIB: every publishable week has task instances
+    start_date=defaults.START_DATE,
     catchup=False,
     max_active_runs=1,
     tags=[tags.INGESTION, tags.REPLAY],
-    default_args={
-        "owner": tags.OWNER,
-        "retries": 2,
-        "retry_delay": timedelta(minutes=5),
-        "on_failure_callback": alerts.on_failure(),  # SMTP and webhook, when their connections exist
-    },
+    default_args=defaults.default_args(),
     params={
         "batch_ids": Param(
             [],
@@ -57,9 +49,9 @@ def replay_quarantine():
     def replay(params: dict | None = None, run_id: str | None = None) -> dict[str, int]:
         from airflow.sdk import Variable
 
-        from include.netralitas.ingest import replay_batches
+        from include.netralitas.ingest.pipeline import replay_batches
         from include.netralitas.settings import get_settings, hmac_key
-        from include.netralitas.warehouse import Warehouse
+        from include.netralitas.warehouse.database import Warehouse
 
         settings = get_settings()
         key = hmac_key(settings, Variable.get("netralitas_hmac_key", default=None))

@@ -27,7 +27,7 @@ from urllib.parse import unquote, urlsplit
 import psycopg
 from psycopg import sql
 
-from include.netralitas.warehouse import Warehouse
+from include.netralitas.warehouse.database import Warehouse
 
 READER_ROLE = "bi_reader"  # the name migration 0007 grants to
 

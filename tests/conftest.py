@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated Airflow home, and a warehouse on each database (DuckDB and PostgreSQL).
+"""Shared fixtures: an isolated Airflow home, and a warehouse on each database (DuckDB and PostgreSQL);
+the test lanes (`unit`, `integration`, `e2e`, see `pytest_collection_modifyitems`).
 
 PostgreSQL tests use a server at NETRALITAS_TEST_PG_URL (default postgresql://postgres@127.0.0.1:5432/test)
 and create a fresh database per test. Without a server they skip with the reason, except under CI=true,
@@ -40,7 +41,7 @@ def _pg_admin_engine():
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
-    from include.netralitas.warehouse import normalise_url
+    from include.netralitas.warehouse.database import normalise_url
 
     return create_engine(normalise_url(PG_URL), poolclass=NullPool, isolation_level="AUTOCOMMIT")
 
@@ -95,6 +96,49 @@ def airflow_db() -> Path:
     return _AIRFLOW_HOME
 
 
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory):
+    """`make demo` once per session, in a temporary var/ and Airflow home: the runbook's commands run on it
+    (tests/docs), the browser renders its page (tests/e2e, from a copy taken before any command ran).
+    `env` is what the Makefile and the runbook's set-up export; `published` the week's files."""
+    import subprocess
+    import sys
+    from types import SimpleNamespace
+
+    from include.netralitas.sample.generator import DEMO_WEEK
+
+    var = tmp_path_factory.mktemp("var")
+    venv_bin = str(Path(sys.executable).parent)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETRALITAS_", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))}
+    env.update(
+        {
+            # what the Makefile exports
+            "PYTHONPATH": str(ROOT),
+            "NETRALITAS_VAR_DIR": str(var),
+            "AIRFLOW_HOME": str(var / "airflow"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+            "GX_ANALYTICS_ENABLED": "False",
+            "NO_COLOR": "1",
+            # what the runbook's set-up adds: an activated venv and the operator's own files
+            "VIRTUAL_ENV": str(Path(venv_bin).parent),
+            "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+            "NETRALITAS_ALIASES_FILE": str(var / "aliases.csv"),
+            "NETRALITAS_OFFICE_ENDPOINTS": str(var / "office-endpoints.csv"),
+        }
+    )
+    (var / "airflow").mkdir()
+    for step in (["airflow", "db", "migrate"], ["python", "tools/chain.py", "--demo", "--week", DEMO_WEEK]):
+        done = subprocess.run(step, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, f"{' '.join(step)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    published = tmp_path_factory.mktemp("demo-published") / DEMO_WEEK
+    shutil.copytree(var / "publish" / DEMO_WEEK, published)  # the files themselves, behind the week's link
+    yield SimpleNamespace(env=env, var=var, published=published)
+    shutil.rmtree(var, ignore_errors=True)
+
+
 @pytest.fixture(params=["duckdb", "postgresql"])
 def warehouse_url(request, tmp_path: Path) -> str:
     """The same test on the embedded default and on PostgreSQL."""
@@ -105,7 +149,7 @@ def warehouse_url(request, tmp_path: Path) -> str:
 
 @pytest.fixture
 def warehouse(warehouse_url: str):
-    from include.netralitas.warehouse import Warehouse
+    from include.netralitas.warehouse.database import Warehouse
 
     wh = Warehouse(warehouse_url)
     wh.migrate()
@@ -114,13 +158,19 @@ def warehouse(warehouse_url: str):
 
 
 @pytest.fixture
-def settings(tmp_path: Path, warehouse_url: str, monkeypatch):
+def settings(request, tmp_path: Path, warehouse_url: str, monkeypatch):
+    """The settings of a test's own var/ and warehouse. Great Expectations runs in an ephemeral context (no
+    stored results, no Data Docs: a file context costs about a second a run) unless the test is marked
+    `data_docs`; what runs from the environment (a DAG, a tool) keeps the file context under var/gx."""
+    from dataclasses import replace
+
     monkeypatch.setenv("NETRALITAS_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("NETRALITAS_WAREHOUSE_URL", warehouse_url)
     monkeypatch.setenv("NETRALITAS_HMAC_KEY", "test-key-not-secret")
     from include.netralitas.settings import get_settings
 
-    return get_settings()
+    found = get_settings()
+    return found if request.node.get_closest_marker("data_docs") else replace(found, gx_dir=None)
 
 
 def personal_data_pattern(frames, minimum: int) -> re.Pattern[str]:
@@ -129,6 +179,37 @@ def personal_data_pattern(frames, minimum: int) -> re.Pattern[str]:
     values = {v for frame in frames for col in ("nip", "nama_terlapor") for v in frame[col].dropna() if len(v) >= 5}
     assert len(values) > minimum
     return re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
+
+
+LANES = ("unit", "integration", "e2e")
+# a test that asks for one of these needs a database or a service: integration
+INTEGRATION_FIXTURES = {"warehouse_url", "warehouse", "pg_url", "pg_server", "settings"}
+# folders whose every test needs a database, a service or a subprocess of the project
+INTEGRATION_FOLDERS = {"sql", "reliability", "tools"}
+E2E_FOLDERS = {"e2e"}
+# an Airflow run: the metadata database of `dag.test()`, or the demo chain that the runbook tests share
+E2E_FIXTURES = {"airflow_db", "demo_env", "demo_build"}
+
+
+def lane(item) -> str:
+    """The test's lane: its own marker, else `e2e` for an Airflow run (`airflow_db`: `dag.test()`, the
+    Celery stack, the browser), `integration` for one database or service, `unit` for the rest."""
+    own = [m.name for m in item.iter_markers() if m.name in LANES]
+    if own:
+        return own[0]
+    folder = Path(str(item.path)).relative_to(ROOT / "tests").parts[0]
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if folder in E2E_FOLDERS or fixtures & E2E_FIXTURES:
+        return "e2e"
+    if folder in INTEGRATION_FOLDERS or fixtures & INTEGRATION_FIXTURES:
+        return "integration"
+    return "unit"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test gets exactly one lane marker: `make test-fast` is `-m unit`, `make test` runs them all."""
+    for item in items:
+        item.add_marker(getattr(pytest.mark, lane(item)))
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -345,8 +345,8 @@ def _office_api_problems(services: dict[str, dict]) -> list[str]:
     api = services.get("office-api") or {}
     args = command(api)
     option = lambda flag: args[args.index(flag) + 1] if flag in args[:-1] else None  # noqa: E731
-    if "include.netralitas.office_api" not in args or option("--host") != "0.0.0.0":
-        problems.append("office-api must serve include.netralitas.office_api on every interface")
+    if "include.netralitas.sample.office_api" not in args or option("--host") != "0.0.0.0":
+        problems.append("office-api must serve include.netralitas.sample.office_api on every interface")
     port, endpoints = option("--port"), option("--endpoints-file")
     token = environment(api).get("NETRALITAS_OFFICE_API_TOKEN")
     if not token:
@@ -609,7 +609,7 @@ def _mutations() -> list:
     add("warehouse-no-volume", _delete(("services", "warehouse", "volumes")), "volume")
     add("warehouse-public", _set(("services", "warehouse", "ports"), ["5433:5432"]), "loopback")
     add("office-api-loopback", _set(("services", "office-api", "command"),
-        ["python", "-m", "include.netralitas.office_api", "--port", "8081"]), "every interface")  # fmt: skip
+        ["python", "-m", "include.netralitas.sample.office_api", "--port", "8081"]), "every interface")  # fmt: skip
     add("office-api-no-token", _env_set("office-api", "NETRALITAS_OFFICE_API_TOKEN", None), "token")
     add("office-api-other-image", _set(("services", "office-api", "image"), "python:3.11"), "one project image")
     add("metabase-latest", _set(("services", "metabase", "image"), "metabase/metabase:latest"), "pinned")

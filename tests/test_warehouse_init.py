@@ -98,11 +98,11 @@ def test_prepares_roles_database_and_migrations_and_is_idempotent(server, tmp_pa
         assert {owners[s] for s in ("landing", "staging", "core", "mart", "audit")} == {"netralitas_loader"}
 
     # The loader runs the pipeline as an ordinary role; bi_reader then reads the result in the mart.
-    from include.netralitas.build import build_warehouse
-    from include.netralitas.generator import generate_sample
-    from include.netralitas.ingest import ingest_case_reports, ingest_national_releases
+    from include.netralitas.ingest.pipeline import ingest_case_reports, ingest_national_releases
+    from include.netralitas.sample.generator import generate_sample
     from include.netralitas.settings import get_settings
-    from include.netralitas.warehouse import Warehouse
+    from include.netralitas.warehouse.build import build_warehouse
+    from include.netralitas.warehouse.database import Warehouse
 
     monkeypatch.setenv("NETRALITAS_VAR_DIR", str(tmp_path / "var"))
     settings = replace(get_settings(), warehouse_url=loader_url)

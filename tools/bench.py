@@ -40,20 +40,20 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from include.netralitas.build import build_warehouse  # noqa: E402
-from include.netralitas.catalogue import load_catalogue  # noqa: E402
 from include.netralitas.contracts import CASE_COLUMNS, JABATAN, JENIS_PELANGGARAN, PEMILIHAN, STATUS  # noqa: E402
-from include.netralitas.ingest import (  # noqa: E402
+from include.netralitas.ingest.pipeline import (  # noqa: E402
     NOT_VALIDATED,
     STAGING_CASE_COLUMNS,
     _prepare_cases,
     ingest_case_reports,
 )
-from include.netralitas.publish import compute_ranking, publish_week  # noqa: E402
-from include.netralitas.readers import NOTES_COLUMN, read_case_report  # noqa: E402
+from include.netralitas.ingest.readers import NOTES_COLUMN, read_case_report  # noqa: E402
+from include.netralitas.publish.publication import compute_ranking, publish_week  # noqa: E402
+from include.netralitas.quality.gx import case_report_rules, run_suite  # noqa: E402
+from include.netralitas.reference.catalogue import load_catalogue  # noqa: E402
 from include.netralitas.settings import get_settings  # noqa: E402
-from include.netralitas.validation import case_report_rules, run_suite  # noqa: E402
-from include.netralitas.warehouse import Warehouse  # noqa: E402
+from include.netralitas.warehouse.build import build_warehouse  # noqa: E402
+from include.netralitas.warehouse.database import Warehouse  # noqa: E402
 from include.netralitas.weeks import IsoWeek  # noqa: E402
 
 KEY = b"bench-key"

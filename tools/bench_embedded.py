@@ -25,10 +25,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from include.netralitas.build import build_warehouse  # noqa: E402
-from include.netralitas.catalogue import load_catalogue  # noqa: E402
 from include.netralitas.contracts import JABATAN, JENIS_PELANGGARAN, PEMILIHAN, STATUS  # noqa: E402
-from include.netralitas.warehouse import MIGRATIONS_DIR, RANKING_SQL, Warehouse, read_sql, split_statements  # noqa: E402
+from include.netralitas.reference.catalogue import load_catalogue  # noqa: E402
+from include.netralitas.warehouse.build import build_warehouse  # noqa: E402
+from include.netralitas.warehouse.database import MIGRATIONS_DIR, RANKING_SQL, Warehouse, read_sql, split_statements  # noqa: E402
 
 RANKING_QUERY = "SELECT * FROM (" + read_sql(RANKING_SQL) + ") AS r WHERE peringkat <= :top_n"
 SCHEMAS = ("landing", "staging", "core", "mart", "audit")
@@ -89,7 +89,7 @@ def bench_duckdb(folder: Path, rows: pd.DataFrame) -> dict[str, float]:
             conn.execute(text(MERGE_SQL))
 
     def rank():
-        with wh.read() as conn:
+        with wh.session() as conn:
             return conn.execute(text(RANKING_QUERY),
                                 {"cutoff_date": date(2024, 12, 1), "top_n": 10}).fetchall()  # fmt: skip
 

@@ -133,7 +133,7 @@ def row_accounting(warehouse_url: str, run_ids: list[str]) -> list[dict[str, Any
     """Per source (contract and channel) of the batches this run landed: files and rows in/loaded/..."""
     from sqlalchemy import bindparam, text
 
-    from include.netralitas.warehouse import Warehouse
+    from include.netralitas.warehouse.database import Warehouse
 
     query = text(
         "SELECT contract, source, COUNT(*) AS files, SUM(rows_in) AS rows_in, SUM(rows_loaded) AS loaded,"
@@ -143,7 +143,7 @@ def row_accounting(warehouse_url: str, run_ids: list[str]) -> list[dict[str, Any
     ).bindparams(bindparam("runs", expanding=True))
     wh = Warehouse(warehouse_url)
     try:
-        with wh.read() as conn:
+        with wh.session() as conn:
             return [dict(r) for r in conn.execute(query, {"runs": run_ids}).mappings()]
     finally:
         wh.engine.dispose()
@@ -189,8 +189,8 @@ def summary_text(chain: ChainRun, accounting: list[dict[str, Any]], data_docs: P
 def demo_data(settings):
     """Drop the sample files and serve the API offices' rows on loopback, with the connection and the
     endpoints file that the ingestion DAG reads; the server stops afterwards."""
-    from include.netralitas.generator import generate_sample
-    from include.netralitas.office_api import SampleOfficeApi
+    from include.netralitas.sample.generator import generate_sample
+    from include.netralitas.sample.office_api import SampleOfficeApi
 
     api_rows: dict[str, list[dict[str, str]]] = {}
     summary = generate_sample(settings.drop_dir, api_rows=api_rows)
@@ -241,8 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.force_reason is not None and not args.force_reason.strip():
         parser.error("--force-reason needs a reason (it is recorded and shown with the week)")
 
+    from include.netralitas.quality.gx import data_docs_index
     from include.netralitas.settings import get_settings, hmac_key
-    from include.netralitas.validation import data_docs_index
 
     settings = get_settings()
     try:

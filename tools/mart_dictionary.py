@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from include.netralitas.warehouse import mart_contract  # noqa: E402
+from include.netralitas.warehouse.database import mart_contract  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "warehouse.md"

@@ -34,7 +34,7 @@ import pandas as pd  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from include.netralitas.settings import Settings, get_settings  # noqa: E402
-from include.netralitas.warehouse import Warehouse  # noqa: E402
+from include.netralitas.warehouse.database import Warehouse  # noqa: E402
 
 # An 18-digit NIP, written plain or grouped 8-6-1-3 (19850101 201001 1 001).
 NIP_SHAPED = re.compile(r"(?<!\d)\d{8}[ .-]?\d{6}[ .-]?\d[ .-]?\d{3}(?!\d)")
@@ -74,7 +74,7 @@ def warehouse(settings: Settings) -> Warehouse:
 
 
 def query(settings: Settings, sql: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
-    with warehouse(settings).read() as conn:
+    with warehouse(settings).session() as conn:
         result = conn.execute(text(sql), params or {})
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
@@ -136,7 +136,7 @@ def quarantine(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def validation(args: argparse.Namespace, settings: Settings) -> int:
-    from include.netralitas.validation import data_docs_index
+    from include.netralitas.quality.gx import data_docs_index
 
     where, params = ["1 = 1"], {}
     if args.suite:
@@ -188,8 +188,8 @@ def pulls(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def endpoints(args: argparse.Namespace, settings: Settings) -> int:
-    from include.netralitas.catalogue import load_catalogue
-    from include.netralitas.office_pull import load_endpoints
+    from include.netralitas.reference.catalogue import load_catalogue
+    from include.netralitas.sources.office_pull import load_endpoints
 
     path = settings.office_endpoints
     if path is None:
@@ -272,7 +272,7 @@ def releases(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def resolve(args: argparse.Namespace, settings: Settings) -> int:
-    from include.netralitas.catalogue import load_catalogue
+    from include.netralitas.reference.catalogue import load_catalogue
 
     catalogue = load_catalogue(settings.aliases_file)
     unresolved = 0

@@ -1,5 +1,5 @@
 """Publish one ISO week from the warehouse as it stands, without Airflow: what the task of
-publish_weekly_ranking does (`include.netralitas.publish.publish_week`), for one week given by hand.
+publish_weekly_ranking does (`include.netralitas.publish.publication.publish_week`), for one week given by hand.
 
     python tools/publish.py --week 2024-W47                       # a week never published: freeze and publish
     python tools/publish.py --week 2024-W48                       # published already: re-render its snapshot
@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from include.netralitas.publish import publish_week  # noqa: E402
+from include.netralitas.publish.publication import publish_week  # noqa: E402
 from include.netralitas.settings import get_settings  # noqa: E402
-from include.netralitas.warehouse import Warehouse  # noqa: E402
+from include.netralitas.warehouse.database import Warehouse  # noqa: E402
 from include.netralitas.weeks import IsoWeek  # noqa: E402
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from include.netralitas.ingest import replay_batches  # noqa: E402
+from include.netralitas.ingest.pipeline import replay_batches  # noqa: E402
 from include.netralitas.settings import get_settings, hmac_key  # noqa: E402
-from include.netralitas.warehouse import Warehouse  # noqa: E402
+from include.netralitas.warehouse.database import Warehouse  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

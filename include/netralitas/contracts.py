@@ -67,7 +67,6 @@ JENIS_PELANGGARAN: tuple[str, ...] = (
     "lainnya",
 )
 STATUS: tuple[str, ...] = ("diproses", "dihentikan", "direkomendasikan", "sanksi")
-STATUS_NOT_COUNTED = "dihentikan"
 
 PENERBIT: tuple[str, ...] = ("BAWASLU", "KASN", "BKN")
 RELEASE_META_FIELDS: tuple[str, ...] = ("penerbit", "judul", "tanggal_data", "pemilihan")

@@ -21,15 +21,19 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o600, *, exclusive: bool = False) -> Path:
+def atomic_write(
+    path: Path, data: bytes, mode: int = 0o600, *, exclusive: bool = False, prefix: str | None = None
+) -> Path:
     """Replace `path` with `data` atomically, with permissions `mode`; returns `path`.
+
+    The temporary file is `<prefix>…` (default `.<name>.…tmp`) in the same folder.
 
     With `exclusive`, an existing `path` is never replaced: `FileExistsError` is raised instead (the new file is
     linked into place, which fails if another process created it first), so a key is created once only.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix or f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

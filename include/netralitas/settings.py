@@ -31,7 +31,7 @@ class Settings:
     warehouse_url: str
     hmac_key_file: Path
     aliases_file: Path | None
-    gx_dir: Path
+    gx_dir: Path | None  # None: an ephemeral Great Expectations context (no stored results, no Data Docs)
     office_endpoints: Path | None
     # A dropped file modified less than this many seconds ago may still be being written: it waits for the
     # next run (uploaders should write `<name>.part` and rename it when complete).

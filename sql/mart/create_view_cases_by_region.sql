@@ -10,8 +10,9 @@ SELECT
     c.jabatan,
     c.status,
     CAST(COUNT(*) AS INTEGER) AS jumlah_kasus,
-    CAST(SUM(CASE WHEN c.status <> 'dihentikan' THEN 1 ELSE 0 END) AS INTEGER) AS jumlah_dihitung
+    CAST(COUNT(k.nomor_kasus) AS INTEGER) AS jumlah_dihitung
 FROM core.case_current AS c
+LEFT JOIN core.counted_case AS k ON k.kode_kantor = c.kode_kantor AND k.nomor_kasus = c.nomor_kasus
 JOIN core.region AS reg ON reg.kode = c.kode_kantor
 JOIN core.region AS prov ON prov.kode = reg.kode_provinsi
 GROUP BY c.pemilihan, prov.kode, prov.nama, c.kode_kantor, reg.nama, c.jenis_pelanggaran, c.jabatan, c.status

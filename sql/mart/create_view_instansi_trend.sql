@@ -1,4 +1,4 @@
--- Each instansi's counted cases (newest status not 'dihentikan') in every election, today.
+-- Each instansi's counted cases (core.counted_case) in every election, today.
 CREATE OR REPLACE VIEW mart.instansi_trend AS
 SELECT
     i.kode AS instansi_kode,
@@ -11,8 +11,8 @@ SELECT
     CAST(COUNT(c.nomor_kasus) AS INTEGER) AS jumlah_kasus
 FROM core.instansi AS i
 CROSS JOIN core.pemilihan AS p
-LEFT JOIN core.case_current AS c
-    ON c.instansi_kode = i.kode AND c.pemilihan = p.kode AND c.status <> 'dihentikan'
+LEFT JOIN core.counted_case AS c
+    ON c.instansi_kode = i.kode AND c.pemilihan = p.kode
 WHERE p.kode <> 'SEMUA'
   AND EXISTS (SELECT 1 FROM core.case_current AS any_case WHERE any_case.instansi_kode = i.kode)
 GROUP BY i.kode, i.nama, i.jenis, i.nama_provinsi, p.kode, p.nama, p.urutan

@@ -12,15 +12,13 @@ SELECT
     f.instansi_kode,
     i.nama AS instansi,
     f.jumlah AS n_rilis,
-    CAST((SELECT COUNT(*) FROM core.case_current AS c
+    CAST((SELECT COUNT(*) FROM core.counted_case AS c
           WHERE c.instansi_kode = f.instansi_kode
             AND (r.pemilihan = 'SEMUA' OR c.pemilihan = r.pemilihan)
-            AND c.status <> 'dihentikan'
             AND c.tanggal_temuan <= r.tanggal_data) AS INTEGER) AS r_sampai_tanggal_data,
-    CAST(f.jumlah - (SELECT COUNT(*) FROM core.case_current AS c
+    CAST(f.jumlah - (SELECT COUNT(*) FROM core.counted_case AS c
                      WHERE c.instansi_kode = f.instansi_kode
                        AND (r.pemilihan = 'SEMUA' OR c.pemilihan = r.pemilihan)
-                       AND c.status <> 'dihentikan'
                        AND c.tanggal_temuan <= r.tanggal_data) AS INTEGER) AS selisih
 FROM core.national_release AS r
 JOIN core.national_release_fact AS f ON f.batch_id = r.batch_id

@@ -1,6 +1,6 @@
 -- Methodology v1 (product.md §4) for one cut-off date. For each instansi i and election e, and for all
 -- elections together (pemilihan = 'SEMUA'):
---   R_total  = counted cases (newest status not 'dihentikan', tanggal_temuan <= cut-off)
+--   R_total  = counted cases (core.counted_case, tanggal_temuan <= cut-off)
 --   T, N     = tanggal_data and jumlah of the newest release for e (tanggal_data <= cut-off) listing i,
 --              among the releases in force (a superseded release never counts; ties of tanggal_data
 --              between publishers go to the one landed last)
@@ -10,15 +10,15 @@
 -- Every instansi with at least one violation is returned, ranked. The weekly publication keeps the rows
 -- ranked 10 or better (ties can give more than 10 rows) and orders tied rows by name in Python (code-point
 -- order, identical whatever the database's collation). The view mart.national_ranking is this query with
--- :cutoff_date = CURRENT_DATE (include/netralitas/warehouse.py, apply_views).
+-- :cutoff_date = CURRENT_DATE (include/netralitas/warehouse/database.py, view_statements).
 WITH counted AS (
     SELECT instansi_kode, pemilihan, tanggal_temuan
-    FROM core.case_current
-    WHERE status <> 'dihentikan' AND tanggal_temuan <= :cutoff_date
+    FROM core.counted_case
+    WHERE tanggal_temuan <= :cutoff_date
     UNION ALL
     SELECT instansi_kode, 'SEMUA' AS pemilihan, tanggal_temuan
-    FROM core.case_current
-    WHERE status <> 'dihentikan' AND tanggal_temuan <= :cutoff_date
+    FROM core.counted_case
+    WHERE tanggal_temuan <= :cutoff_date
 ),
 regional AS (
     SELECT instansi_kode, pemilihan, COUNT(*) AS r_total

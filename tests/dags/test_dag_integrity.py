@@ -9,8 +9,8 @@ from unittest import mock
 
 import pytest
 
-from include.netralitas import assets
-from include.netralitas.tags import ALL_TAGS, OWNER
+from include.netralitas.orchestration import assets
+from include.netralitas.orchestration.tags import ALL_TAGS, OWNER
 from tests.conftest import PARSE_TIMES, ROOT
 
 DAG_FILES = sorted((ROOT / "dags").glob("*.py"))

@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 RUN = """
@@ -26,6 +28,7 @@ def _env(tmp_path, **extra: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.integration  # three Python processes that import Airflow
 def test_openlineage_is_off_unless_a_transport_is_configured(tmp_path):
     def disabled(**extra: str) -> str:
         out = subprocess.run([sys.executable, "-c", IS_DISABLED], env=_env(tmp_path, **extra), cwd=ROOT,

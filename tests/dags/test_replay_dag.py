@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from include.netralitas.ingest import ingest_case_reports
+from include.netralitas.ingest.pipeline import ingest_case_reports
 from include.netralitas.settings import get_settings, hmac_key
-from include.netralitas.warehouse import Warehouse
+from include.netralitas.warehouse.database import Warehouse
 
 HEADER = "kode_kantor,nomor_kasus,tanggal_temuan,pemilihan,instansi,nip,nama_terlapor,jabatan,jenis_pelanggaran,status"
 ROWS = [
@@ -47,7 +47,7 @@ def test_the_replay_dag_loads_a_quarantined_row_once_after_its_alias_is_added(
     assert replay_run([batch.batch_id]) == "success"
     assert replay_run([batch.batch_id]) == "success"  # a second replay finds nothing left to load
 
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         manifest = conn.execute(text("SELECT * FROM landing.batch")).mappings().one()
         staged = conn.execute(text("SELECT nomor_kasus, instansi_kode FROM staging.case_report ORDER BY 1")).all()
         replays = conn.execute(text("SELECT rows_loaded FROM audit.replay ORDER BY replayed_at")).scalars().all()

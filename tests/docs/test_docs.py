@@ -13,9 +13,7 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -223,7 +221,7 @@ def _cell(value: object) -> str:
 
 def load_worked_example(warehouse) -> None:
     """The cases and releases of docs/methodology.md's worked example, in core (after the dimensions)."""
-    from include.netralitas.build import build_warehouse
+    from include.netralitas.warehouse.build import build_warehouse
 
     page = METHODOLOGY.read_text()
     cases, releases = table_after(page, "example:cases"), table_after(page, "example:releases")
@@ -258,9 +256,9 @@ def load_worked_example(warehouse) -> None:
             )
 
 
-@pytest.mark.warehouse
+@pytest.mark.integration
 def test_the_worked_example_is_what_the_ranking_query_computes(warehouse):
-    from include.netralitas.publish import compute_ranking
+    from include.netralitas.publish.publication import compute_ranking
     from include.netralitas.weeks import IsoWeek
 
     load_worked_example(warehouse)
@@ -337,7 +335,7 @@ def bi_logins(warehouse):
             conn.execute("DROP ROLE IF EXISTS metabase")
 
 
-@pytest.mark.warehouse
+@pytest.mark.integration
 def test_the_sql_of_the_bi_pages_runs_as_bi_reader(warehouse, bi_logins, tmp_path):
     """Every `sql` example of bi.md and warehouse.md runs; on PostgreSQL after bi.md's psql steps (run
     verbatim), as the logins they make: bi_reader itself and a tool's login granted bi_reader, each landing in
@@ -345,7 +343,7 @@ def test_the_sql_of_the_bi_pages_runs_as_bi_reader(warehouse, bi_logins, tmp_pat
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
-    from include.netralitas.publish import publish_week
+    from include.netralitas.publish.publication import publish_week
     from include.netralitas.weeks import IsoWeek
 
     load_worked_example(warehouse)
@@ -433,36 +431,9 @@ def setup_exports() -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def demo_env(tmp_path_factory) -> dict[str, str]:
-    """The demo set-up, as `make demo` builds it, in a temporary var/ and Airflow home."""
-    var = tmp_path_factory.mktemp("var")
-    venv_bin = str(Path(sys.executable).parent)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETRALITAS_", "AIRFLOW_CONN_", "AIRFLOW_VAR_"))}
-    env.update(
-        {
-            # what the Makefile exports
-            "PYTHONPATH": str(ROOT),
-            "NETRALITAS_VAR_DIR": str(var),
-            "AIRFLOW_HOME": str(var / "airflow"),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-            "GX_ANALYTICS_ENABLED": "False",
-            "NO_COLOR": "1",
-            # what the runbook's set-up adds: an activated venv and the operator's own files
-            "VIRTUAL_ENV": str(Path(venv_bin).parent),
-            "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
-            "NETRALITAS_ALIASES_FILE": str(var / "aliases.csv"),
-            "NETRALITAS_OFFICE_ENDPOINTS": str(var / "office-endpoints.csv"),
-        }
-    )
-    (var / "airflow").mkdir()
-    for step in (["airflow", "db", "migrate"], ["python", "tools/chain.py", "--demo", "--week", DEMO_WEEK]):
-        done = subprocess.run(step, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-        assert done.returncode == 0, f"{' '.join(step)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    yield env
-    shutil.rmtree(var, ignore_errors=True)
+def demo_env(demo_build) -> dict[str, str]:
+    """The demo set-up, as `make demo` builds it (once per session, tests/conftest.py `demo_build`)."""
+    return demo_build.env
 
 
 def test_the_setup_block_exports_what_the_commands_are_given(demo_env):

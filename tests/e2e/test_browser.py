@@ -9,17 +9,11 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 
-from include.netralitas.build import build_warehouse
-from include.netralitas.generator import DEMO_WEEK, generate_sample
-from include.netralitas.ingest import ingest_case_reports, ingest_national_releases
-from include.netralitas.publish import publish_week
-from include.netralitas.settings import get_settings
-from include.netralitas.warehouse import Warehouse
-from include.netralitas.weeks import IsoWeek
+from include.netralitas.sample.generator import DEMO_WEEK
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -46,22 +40,10 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("browser")
-    settings = replace(
-        get_settings(),
-        drop_dir=folder / "drop",
-        landing_dir=folder / "landing",
-        publish_dir=folder / "publish",
-        gx_dir=folder / "gx",
-        warehouse_url=f"duckdb:///{folder / 'warehouse.duckdb'}",
-    )
-    generate_sample(settings.drop_dir, total_cases=800)
-    wh = Warehouse(settings.warehouse_url)
-    ingest_case_reports(wh, settings, b"test-key")
-    ingest_national_releases(wh, settings)
-    build_warehouse(wh)
-    return publish_week(wh, settings.publish_dir, IsoWeek.parse(DEMO_WEEK))
+def page(demo_build):
+    """The demo's published week (one demo build per session, shared with the runbook tests)."""
+    folder = demo_build.published
+    return SimpleNamespace(folder=folder, index_html=folder / "index.html", ranking_csv=folder / "ranking.csv")
 
 
 def test_the_page_shows_every_ranked_row_and_the_chart(chromium, page, tmp_path):

@@ -9,11 +9,11 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from include.netralitas.generator import DEMO_WEEK
-from include.netralitas.publish import RANKING_COLUMNS
-from include.netralitas.readers import read_case_report
-from include.netralitas.validation import data_docs_index
-from include.netralitas.warehouse import Warehouse
+from include.netralitas.ingest.readers import read_case_report
+from include.netralitas.publish.publication import RANKING_COLUMNS
+from include.netralitas.quality.gx import data_docs_index
+from include.netralitas.sample.generator import DEMO_WEEK
+from include.netralitas.warehouse.database import Warehouse
 from include.netralitas.weeks import IsoWeek
 from tests.conftest import ROOT, personal_data_pattern
 
@@ -31,10 +31,11 @@ COUNTED = (
 
 
 def counts(wh: Warehouse) -> dict[str, int]:
-    with wh.read() as conn:
+    with wh.session() as conn:
         return {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in COUNTED}
 
 
+@pytest.mark.data_docs
 def test_chain_publishes_the_ranking_and_a_rerun_changes_nothing(airflow_db, settings):
     week = IsoWeek.parse(DEMO_WEEK)
     with demo_data(settings) as sample:  # sample files, and a sample office API for a tenth of the offices
@@ -52,7 +53,7 @@ def test_chain_publishes_the_ranking_and_a_rerun_changes_nothing(airflow_db, set
 
     wh = Warehouse(settings.warehouse_url)
     first = counts(wh)
-    with wh.read() as conn:
+    with wh.session() as conn:
         accounting = conn.execute(
             text("SELECT SUM(rows_in), SUM(rows_loaded + rows_quarantined + rows_duplicate) FROM landing.batch")
         ).one()
@@ -60,7 +61,7 @@ def test_chain_publishes_the_ranking_and_a_rerun_changes_nothing(airflow_db, set
     assert accounting[0] == accounting[1] == sample.case_rows + 15  # 15 rows of the national release
     assert offices == 552
     assert first["landing.batch"] == sample.case_files + sample.release_files
-    with wh.read() as conn:
+    with wh.session() as conn:
         api = conn.execute(text("SELECT COUNT(*), MIN(status) FROM landing.api_pull")).one()
     assert api[0] > 10
     assert api[1] == "ok"
@@ -82,7 +83,7 @@ def _assert_validation_evidence(wh: Warehouse, settings, raw) -> None:
     page = index.read_text()
     for suite in ("case_report_v1", "national_release_v1", "warehouse_v1"):
         assert suite in page
-    with wh.read() as conn:
+    with wh.session() as conn:
         unvalidated = conn.execute(
             text(
                 "SELECT COUNT(*) FROM landing.batch AS b WHERE NOT EXISTS"

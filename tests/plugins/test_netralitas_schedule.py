@@ -129,7 +129,7 @@ def test_the_deadline_reference_serialises_with_a_class_path_the_plugin_registry
     from airflow.serialization.decoders import decode_deadline_reference
     from airflow.serialization.serialized_objects import DagSerialization
 
-    from include.netralitas import alerts
+    from include.netralitas.orchestration import alerts
 
     deadline = alerts.publication_deadline(ScheduledRunLogicalDate())
     with DAG("reference_round_trip", schedule=None, deadline=deadline) as dag:

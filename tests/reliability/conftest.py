@@ -132,7 +132,7 @@ def clean_state(sample, tmp_path_factory, request):
     """`clean_state(dialect)`: the state after a run of both rounds without any fault, once per database."""
     from sqlalchemy import text
 
-    from include.netralitas.warehouse import Warehouse
+    from include.netralitas.warehouse.database import Warehouse
     from tests.conftest import _pg_admin_engine
     from tests.reliability import harness
 

@@ -36,7 +36,7 @@ from sqlalchemy import text
 
 if TYPE_CHECKING:
     from include.netralitas.settings import Settings
-    from include.netralitas.warehouse import Warehouse
+    from include.netralitas.warehouse.database import Warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
 WEEK_1, WEEK_2 = "2024-W47", "2024-W48"
@@ -70,7 +70,7 @@ def sample_source(folder: Path) -> Path:
     if not (folder / "case-reports").exists():
         from datetime import datetime
 
-        from include.netralitas.generator import generate_sample
+        from include.netralitas.sample.generator import generate_sample
         from include.netralitas.weeks import WIB
 
         generate_sample(folder)
@@ -114,19 +114,19 @@ def drop(settings: Settings, files: list[Path]) -> list[Path]:
 
 
 def ingest(wh: Warehouse, settings: Settings) -> list:
-    from include.netralitas.ingest import ingest_case_reports, ingest_national_releases
+    from include.netralitas.ingest.pipeline import ingest_case_reports, ingest_national_releases
 
     return ingest_case_reports(wh, settings, KEY) + ingest_national_releases(wh, settings)
 
 
 def build(wh: Warehouse) -> dict[str, int]:
-    from include.netralitas.build import build_warehouse
+    from include.netralitas.warehouse.build import build_warehouse
 
     return build_warehouse(wh)
 
 
 def publish(wh: Warehouse, settings: Settings, week: str):
-    from include.netralitas.publish import publish_week
+    from include.netralitas.publish.publication import publish_week
     from include.netralitas.weeks import IsoWeek
 
     return publish_week(wh, settings.publish_dir, IsoWeek.parse(week))
@@ -152,7 +152,7 @@ def finish_round_2(wh: Warehouse, settings: Settings) -> list:
 
 
 def counts(wh: Warehouse) -> dict[str, int]:
-    with wh.read() as conn:
+    with wh.session() as conn:
         return {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in COUNTED}
 
 
@@ -160,7 +160,7 @@ def consistency(wh: Warehouse) -> list[str]:
     """Nothing duplicated, nothing orphaned: every staged row belongs to a recorded batch, each batch staged
     exactly its rows_loaded, no case twice in core, every merged batch recorded."""
     problems = []
-    with wh.read() as conn:
+    with wh.session() as conn:
         staged = {}
         for table in ("staging.case_report", "staging.national_release_row"):  # constants, never input
             staged.update(conn.execute(text(f"SELECT batch_id, COUNT(*) FROM {table} GROUP BY 1")).all())
@@ -210,7 +210,7 @@ def landing_intact(settings: Settings) -> list[str]:
         stem = path.name.split(".")[0]
         sidecar = path.with_name(f"{stem}.meta.json")
         if sidecar.exists():  # a data file with a sidecar is stored under its batch's hash (office, data, sidecar)
-            from include.netralitas.ingest import content_hash
+            from include.netralitas.landing.zone import content_hash
 
             if content_hash(b"", path.read_bytes(), sidecar.read_bytes()) != stem:
                 bad.append(relative)
@@ -365,7 +365,7 @@ def _install(spec: str, signal_fd: int, wait_fd: int) -> None:
 
 
 def hook(target: str, when: str, nth: int = 1, contains: str = "", action: str = "pause") -> str:
-    """A hook spec for the child: e.g. hook("include.netralitas.ingest:_finish", "before", 2), or the first
+    """A hook spec for the child: e.g. hook("include.netralitas.ingest.pipeline:_finish", "before", 2), or the first
     write of a file: hook("some.module:open", "after", 1, contains="name.json&=wb")."""
     module, attribute = target.split(":")
     return "|".join([module, attribute, when, str(nth), contains, action])
@@ -380,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from include.netralitas.settings import get_settings
-    from include.netralitas.warehouse import Warehouse
+    from include.netralitas.warehouse.database import Warehouse
 
     settings = get_settings()
     wh = Warehouse(settings.warehouse_url)

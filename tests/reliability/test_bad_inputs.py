@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import text
 
-from include.netralitas.ingest import ingest_case_reports, ingest_national_releases
+from include.netralitas.ingest.pipeline import ingest_case_reports, ingest_national_releases
 from include.netralitas.settings import hmac_key
 
 HEADER = "kode_kantor,nomor_kasus,tanggal_temuan,pemilihan,instansi,nip,nama_terlapor,jabatan,jenis_pelanggaran,status"
@@ -141,7 +141,7 @@ def test_bad_case_report(reliability, warehouse, settings, case: Case):
     [result] = ingest_case_reports(warehouse, settings, hmac_key(settings))
     assert result.status == case.status, result.error
     assert (result.rows_in, result.rows_loaded, result.rows_quarantined, result.rows_duplicate) == case.rows
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         batch = conn.execute(text("SELECT * FROM landing.batch")).mappings().one()
         reasons = [
             " ".join(map(str, r)) for r in conn.execute(text("SELECT kolom, aturan, alasan FROM audit.quarantine"))
@@ -186,7 +186,7 @@ def test_bad_release_counts(reliability, warehouse, settings, jumlah):
     meta = {"penerbit": "BKN", "judul": "R", "tanggal_data": "2024-11-15", "pemilihan": "SEMUA"}
     (folder / "r.meta.json").write_text(json.dumps(meta))
     [result] = ingest_national_releases(warehouse, settings)
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         reasons = conn.execute(text("SELECT alasan FROM audit.quarantine")).scalars().all()
     reason = next((r for r in reasons if "bilangan bulat" in r), reasons[0] if reasons else "")
     reliability.observe(f"rows {result.rows_in}/{result.rows_loaded}/{result.rows_quarantined}; reason: {reason}")
@@ -208,7 +208,7 @@ def test_an_html_release_without_a_table(reliability, warehouse, settings):
 
 
 def test_an_oversized_file_is_rejected_without_reading_it(reliability, warehouse, settings, monkeypatch):
-    from include.netralitas import ingest
+    from include.netralitas.ingest import pipeline as ingest
 
     reliability.case("a file over the size limit", "input", "rejected without reading it: over the limit")
     monkeypatch.setattr(ingest, "MAX_FILE_BYTES", 1000)

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from include.netralitas.warehouse import Warehouse
+from include.netralitas.warehouse.database import Warehouse
 from tests.reliability import harness
 from tests.reliability.harness import WEEK_1, WEEK_2, Child, hook
 
@@ -158,13 +158,14 @@ def pg_scenario(reliability, pg_url, tmp_path, monkeypatch, sample, clean_state)
 
 def batch_ids(files: list[Path]) -> dict[str, str]:
     """The batch id each dropped case report gets (office named by the file + content)."""
-    from include.netralitas.ingest import content_hash, office_from_name
+    from include.netralitas.ingest.pipeline import office_from_name
+    from include.netralitas.landing.zone import content_hash
 
     return {p.name: content_hash(office_from_name(p.name).encode(), p.read_bytes()) for p in files}
 
 
 def recorded_batches(wh: Warehouse) -> set[str]:
-    with wh.read() as conn:
+    with wh.session() as conn:
         return set(conn.execute(text("SELECT batch_id FROM landing.batch")).scalars())
 
 
@@ -175,10 +176,10 @@ LOAD_KILL_POINTS = {
     "kill-9-load-landing": hook("os:fsync", "after", 3),
     # the second batch with rows has its staging rows inserted, its transaction still open
     "kill-9-load-transaction": hook(
-        "include.netralitas.warehouse:Warehouse.bulk_insert", "after", 2, contains="staging.case_report"
+        "include.netralitas.warehouse.database:Warehouse.bulk_insert", "after", 2, contains="staging.case_report"
     ),
     # the second batch is committed, its drop file not yet removed
-    "kill-9-load-after-commit": hook("include.netralitas.ingest:_finish", "before", 2),
+    "kill-9-load-after-commit": hook("include.netralitas.ingest.pipeline:_finish", "before", 2),
 }
 
 
@@ -234,7 +235,9 @@ def test_kill_9_during_build(scenario):
     s.drop_round_2()
     harness.ingest(s.wh, s.settings)
     before = harness.counts(s.wh)
-    step = hook("include.netralitas.warehouse:Warehouse.execute_file", "after", 1, "core/insert_case_history.sql")
+    step = hook(
+        "include.netralitas.warehouse.database:Warehouse.execute_file", "after", 1, "core/insert_case_history.sql"
+    )
     child = s.child("build", step)
     assert child.reached_hook(), child.wait()
     assert child.kill() == -9
@@ -268,6 +271,7 @@ GX_KILL_POINTS = {  # "after" open(path, "wb"): the file is there under its name
 }
 
 
+@pytest.mark.data_docs  # the GX project's files are under test
 @pytest.mark.parametrize("fault", list(GX_KILL_POINTS))
 def test_kill_9_in_the_middle_of_a_gx_write(scenario, fault):
     s = scenario.start(fault)
@@ -387,11 +391,11 @@ def _api_rows(kode: str, hour: int, n: int = 25) -> list[dict[str, str]]:
 
 
 def test_office_api_bursts(reliability, warehouse, settings):
-    from include.netralitas.api_client import OfficeApiClient
-    from include.netralitas.build import build_warehouse
-    from include.netralitas.ingest import ingest_case_reports
-    from include.netralitas.office_api import Fault, SampleOfficeApi
-    from include.netralitas.office_pull import OfficeEndpoint, pull_offices, watermarks
+    from include.netralitas.ingest.pipeline import ingest_case_reports
+    from include.netralitas.sample.office_api import Fault, SampleOfficeApi
+    from include.netralitas.sources.api_client import OfficeApiClient
+    from include.netralitas.sources.office_pull import OfficeEndpoint, pull_offices, watermarks
+    from include.netralitas.warehouse.build import build_warehouse
 
     reliability.case("api-bursts", "fault", FAULTS["api-bursts"].expected, FAULTS["api-bursts"].description)
     faults = {
@@ -428,7 +432,7 @@ def test_office_api_bursts(reliability, warehouse, settings):
     assert waits.count(1.0) >= 3  # the 429s' Retry-After was honoured
     assert {500, 503, 429} <= set(log)
     assert set(statuses.values()) == {200}  # every office's last answer was a success
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         staged = conn.execute(text("SELECT kode_kantor, nomor_kasus FROM staging.case_report")).all()
         batches = conn.execute(text("SELECT source, status, COUNT(*) FROM landing.batch GROUP BY 1, 2")).all()
         core = conn.execute(text("SELECT COUNT(*) FROM core.case_current")).scalar_one()
@@ -529,7 +533,7 @@ def test_two_concurrent_builds(scenario):
     s.drop_round_2()
     harness.ingest(s.wh, s.settings)
     # The first build stops inside its transaction, holding the warehouse's lock ...
-    first = s.child("build", hook("include.netralitas.warehouse:Warehouse.execute_file", "before", 1,
+    first = s.child("build", hook("include.netralitas.warehouse.database:Warehouse.execute_file", "before", 1,
                                   "core/insert_case_history.sql"))  # fmt: skip
     assert first.reached_hook(), first.wait()
     # ... the second one starts and is seen waiting for that lock ...

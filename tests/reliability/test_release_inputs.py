@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import text
 
-from include.netralitas.build import build_warehouse
 from include.netralitas.contracts import MAX_RELEASE_COUNT, MAX_RELEASE_RANK
-from include.netralitas.ingest import ingest_national_releases
+from include.netralitas.ingest.pipeline import ingest_national_releases
+from include.netralitas.warehouse.build import build_warehouse
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -52,7 +52,7 @@ def drop_release(settings, name: str, rows: list[tuple[str, ...]], meta: dict, *
 
 def manifest(wh) -> dict[str, tuple[int, int, int, int]]:
     """file name -> (rows in, loaded, quarantined, duplicates), from landing.batch; each must add up."""
-    with wh.read() as conn:
+    with wh.session() as conn:
         rows = conn.execute(
             text("SELECT file_name, rows_in, rows_loaded, rows_quarantined, rows_duplicate FROM landing.batch")
         ).all()
@@ -67,7 +67,7 @@ def fmt(counts: tuple[int, ...]) -> str:
 
 
 def quarantined(wh) -> list[tuple[str, int, str, str]]:
-    with wh.read() as conn:
+    with wh.session() as conn:
         rows = conn.execute(
             text(
                 "SELECT b.file_name, q.baris, q.kolom, q.alasan FROM audit.quarantine AS q"
@@ -139,7 +139,7 @@ def test_a_bad_count_or_rank_is_quarantined_and_the_next_release_loads(reliabili
     assert (file_name, baris, kolom) == ("bad.csv", 2, case.column)
     assert case.reason in alasan
     build_warehouse(warehouse)  # nothing staged can overflow core's INTEGER columns
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         facts = conn.execute(text("SELECT instansi_kode, jumlah, peringkat_rilis FROM core.national_release_fact"))
         assert sorted(tuple(f) for f in facts) == [("82.01", 2, 2), ("KEMENAG", 4, 1), ("KEMENDIKBUD", 6, 1)]
 
@@ -162,7 +162,7 @@ def test_plain_numbers_with_leading_zeros_load_as_their_value(reliability, wareh
     reliability.observe(f"rows {fmt(counts['edges.csv'])}")
     assert counts == {"edges.csv": (4, 4, 0, 0)}
     assert quarantined(warehouse) == []
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         staged = conn.execute(
             text("SELECT instansi_kode, jumlah, peringkat_rilis FROM staging.national_release_row ORDER BY baris")
         ).all()
@@ -186,7 +186,7 @@ def ops_out(capsys, *argv: str) -> str:
 
 def national_rows(wh) -> dict[str, tuple[int, str]]:
     """instansi_kode -> (n_rilis, rilis_batch_id) in mart.national_ranking for the election."""
-    with wh.read() as conn:
+    with wh.session() as conn:
         rows = conn.execute(
             text("SELECT instansi_kode, n_rilis, rilis_batch_id FROM mart.national_ranking WHERE pemilihan = :e"),
             {"e": ELECTION},
@@ -221,7 +221,7 @@ def test_the_release_landed_last_wins_a_conflict_whatever_the_file_times(reliabi
     assert "82.04" not in ranked  # superseded as a whole: the earlier release's Halsel figure counts no more
     assert loser not in {batch for _, batch in ranked.values()}
 
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         conflicts = conn.execute(
             text(
                 "SELECT penerbit, pemenang_batch_id, digantikan_batch_id, instansi_berbeda, instansi_pemenang,"
@@ -259,7 +259,7 @@ def test_an_identical_re_release_is_no_conflict(reliability, warehouse, settings
     results = {r.file_name: r for r in ingest_national_releases(warehouse, settings)}
     assert manifest(warehouse) == {"rekap.csv": (2, 2, 0, 0), "rekap-lagi.csv": (2, 2, 0, 0)}
     build_warehouse(warehouse)
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         conflicts = conn.execute(text("SELECT COUNT(*) FROM audit.release_conflict")).scalar_one()
         superseded = conn.execute(
             text("SELECT digantikan_batch_id, instansi_berbeda FROM audit.release_supersession")
@@ -289,7 +289,7 @@ def test_a_later_release_with_every_row_quarantined_supersedes_nothing(reliabili
     assert counts == {"rekap.csv": (2, 2, 0, 0), "rekap-rusak.csv": (2, 0, 2, 0)}
     build_warehouse(warehouse)
     assert national_rows(warehouse) == {"KEMENAG": (4, good.batch_id), "82.04": (9, good.batch_id)}
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM audit.release_supersession")).scalar_one() == 0
 
 

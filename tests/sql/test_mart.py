@@ -13,13 +13,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from include.netralitas.build import build_warehouse
-from include.netralitas.generator import DEMO_WEEK, generate_sample
-from include.netralitas.ingest import ingest_case_reports, ingest_national_releases
-from include.netralitas.publish import publish_week
-from include.netralitas.readers import read_case_report
+from include.netralitas.ingest.pipeline import ingest_case_reports, ingest_national_releases
+from include.netralitas.ingest.readers import read_case_report
+from include.netralitas.publish.publication import publish_week
+from include.netralitas.sample.generator import DEMO_WEEK, generate_sample
 from include.netralitas.settings import get_settings
-from include.netralitas.warehouse import Warehouse, view_statements
+from include.netralitas.warehouse.build import build_warehouse
+from include.netralitas.warehouse.database import Warehouse, view_statements
 from include.netralitas.weeks import IsoWeek
 from tests.conftest import ROOT, _pg_admin_engine, personal_data_pattern
 
@@ -76,17 +76,17 @@ def test_every_mart_view_is_documented():
 @pytest.mark.parametrize("index", range(len(example_queries())))
 def test_documented_example_query_runs(loaded, index):
     wh, _ = loaded
-    with wh.read() as conn:
+    with wh.session() as conn:
         rows = conn.execute(text(example_queries()[index])).all()
     assert rows, "every example query returns rows on the sample data"
 
 
 def test_office_freshness_lists_every_office(loaded):
     wh, _ = loaded
-    with wh.read() as conn:
+    with wh.session() as conn:
         counts = conn.execute(text("SELECT status_laporan, COUNT(*) FROM mart.office_freshness GROUP BY 1")).all()
     assert dict(counts) == {"ada": 552}
-    with wh.read() as conn:
+    with wh.session() as conn:
         rows = conn.execute(
             text("SELECT CAST(laporan_terakhir AS DATE), hari_sejak_laporan, CURRENT_DATE FROM mart.office_freshness")
         ).all()
@@ -97,7 +97,7 @@ def test_office_freshness_lists_every_office(loaded):
 
 def test_reconciliation_matches_the_regional_count_up_to_the_as_of_date(loaded):
     wh, _ = loaded
-    with wh.read() as conn:
+    with wh.session() as conn:
         row = conn.execute(text("SELECT * FROM mart.reconciliation ORDER BY n_rilis DESC LIMIT 1")).mappings().one()
         regional = conn.execute(
             text(
@@ -123,7 +123,7 @@ def _tables(conn) -> list[str]:
 def test_no_nip_or_name_of_the_input_is_anywhere_outside_the_landing_zone(loaded):
     wh, raw = loaded
     pattern = personal_data_pattern(raw, minimum=500)
-    with wh.read() as conn:
+    with wh.session() as conn:
         tables = _tables(conn)
         assert {"core.case_current", "staging.case_report", "mart.national_ranking"} <= set(tables)
         for table in tables:
@@ -134,7 +134,7 @@ def test_no_nip_or_name_of_the_input_is_anywhere_outside_the_landing_zone(loaded
 
 def _checksums(wh: Warehouse) -> dict[str, str]:
     sums = {}
-    with wh.read() as conn:
+    with wh.session() as conn:
         for view in MART_VIEWS:
             rows = sorted(repr(tuple(str(v) for v in r)) for r in conn.execute(text(f"SELECT * FROM {view}")))
             sums[view] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
@@ -173,7 +173,7 @@ def test_bi_reader_reads_the_mart_only(loaded):
 
 def test_mart_week_shows_the_published_week_and_joins_the_publication(loaded):
     wh, _ = loaded
-    with wh.read() as conn:
+    with wh.session() as conn:
         week = conn.execute(text("SELECT * FROM mart.week WHERE minggu = :w"), {"w": DEMO_WEEK}).mappings().one()
         header = conn.execute(text("SELECT * FROM mart.publication WHERE minggu = :w"), {"w": DEMO_WEEK}).mappings()
         header = header.one()

@@ -12,7 +12,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import text
 
-from include.netralitas.warehouse import mart_comments, mart_contract, view_statements
+from include.netralitas.warehouse.database import mart_comments, mart_contract, view_statements
 from include.netralitas.weeks import FIRST_WEEK, WIB, IsoWeek
 from tests.conftest import ROOT
 from tools import mart_dictionary
@@ -54,7 +54,7 @@ ORDER BY col.table_name, col.column_index
 def catalogue(wh) -> dict[str, dict]:
     """mart.<name> -> {kind, comment, columns: [(name, type)], column_comments: {name: comment}}."""
     found: dict[str, dict] = {}
-    with wh.read() as conn:
+    with wh.session() as conn:
         rows = conn.execute(text(PG_CATALOGUE if wh.dialect == "postgresql" else DUCKDB_CATALOGUE)).all()
     for relation, kind, comment, column, type_, column_comment in rows:
         entry = found.setdefault(
@@ -143,7 +143,7 @@ def test_the_data_dictionary_of_the_docs_is_generated_from_the_contract():
 
 
 # --- the catalogue of both databases ---------------------------------------------------------------------------
-@pytest.mark.warehouse
+@pytest.mark.integration
 def test_the_catalogue_has_the_contracts_relations_columns_types_and_comments(warehouse):
     found = catalogue(warehouse)
     assert set(found) == set(CONTRACT["relations"]), "every relation of the mart schema is in the contract"
@@ -168,7 +168,7 @@ def test_the_catalogue_has_the_contracts_relations_columns_types_and_comments(wa
                 assert "(unit: " in shown, f"{name}.{c['name']}"
 
 
-@pytest.mark.warehouse
+@pytest.mark.integration
 def test_comments_survive_a_view_being_recreated(warehouse):
     with warehouse.begin() as conn:  # as if every view's definition had changed
         conn.execute(text("UPDATE audit.schema_view SET sha256 = 'changed'"))
@@ -182,10 +182,10 @@ def test_comments_survive_a_view_being_recreated(warehouse):
 
 
 # --- mart.week ------------------------------------------------------------------------------------------------
-@pytest.mark.warehouse
+@pytest.mark.integration
 def test_mart_week_is_the_week_arithmetic_of_weeks_py(warehouse):
     before = IsoWeek.containing(datetime.now(WIB))
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         rows = conn.execute(text("SELECT * FROM mart.week ORDER BY senin")).mappings().all()
     after = IsoWeek.containing(datetime.now(WIB))
     weeks = [IsoWeek.parse(r["minggu"]) for r in rows]

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from include.netralitas.build import build_warehouse
-from include.netralitas.publish import compute_ranking
+from include.netralitas.publish.publication import compute_ranking
+from include.netralitas.warehouse.build import build_warehouse
 from include.netralitas.weeks import IsoWeek
 
 WEEK = IsoWeek.parse("2024-W48")  # cut-off 2024-12-01
@@ -147,7 +147,7 @@ def test_a_status_update_of_a_case_replaces_it_and_keeps_the_history(warehouse, 
     """Two reports of case 001/PL: the later one (status dihentikan) wins, so it no longer counts."""
     import os
 
-    from include.netralitas.ingest import ingest_case_reports
+    from include.netralitas.ingest.pipeline import ingest_case_reports
     from include.netralitas.settings import hmac_key
 
     header = (
@@ -164,7 +164,7 @@ def test_a_status_update_of_a_case_replaces_it_and_keeps_the_history(warehouse, 
     os.utime(folder / "82.04_2.csv", (1_732_900_000, 1_732_900_000))  # received four days later
     ingest_case_reports(warehouse, settings, hmac_key(settings))
     build_warehouse(warehouse)
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         history = conn.execute(
             text("SELECT status FROM core.case_history WHERE nomor_kasus = '001/PL' ORDER BY received_at")
         ).scalars()
@@ -175,7 +175,7 @@ def test_a_status_update_of_a_case_replaces_it_and_keeps_the_history(warehouse, 
 
 
 def test_post_load_checks_roll_back_an_orphan_and_warn_on_reconciliation_gaps(wh, tmp_path):
-    from include.netralitas.build import WarehouseCheckFailed
+    from include.netralitas.warehouse.build import WarehouseCheckFailed
 
     with wh.begin() as conn:
         add_cases(conn, "82.04", 2)
@@ -195,7 +195,7 @@ def test_post_load_checks_roll_back_an_orphan_and_warn_on_reconciliation_gaps(wh
             text("INSERT INTO staging.national_release_row VALUES ('rel1', 1, '82.04', 'Halsel', 5, NULL, NULL)")
         )
     build_warehouse(wh, gx_dir=tmp_path / "gx", run_id="ok")
-    with wh.read() as conn:
+    with wh.session() as conn:
         warning = conn.execute(
             text(
                 "SELECT success, unexpected_count, tingkat FROM audit.validation_result"
@@ -219,7 +219,7 @@ def test_post_load_checks_roll_back_an_orphan_and_warn_on_reconciliation_gaps(wh
         )
     with pytest.raises(WarehouseCheckFailed, match="rolled back"):
         build_warehouse(wh, gx_dir=tmp_path / "gx", run_id="bad")
-    with wh.read() as conn:
+    with wh.session() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM core.case_current WHERE batch_id = 'ghost'")).scalar_one() == 0
         failed = conn.execute(
             text("SELECT unexpected_count FROM audit.validation_result WHERE run_id = 'bad' AND tingkat = 'critical'")

@@ -8,9 +8,9 @@ import sys
 import pytest
 from sqlalchemy import text
 
-from include.netralitas.build import build_warehouse
-from include.netralitas.ingest import ingest_case_reports
+from include.netralitas.ingest.pipeline import ingest_case_reports
 from include.netralitas.settings import hmac_key
+from include.netralitas.warehouse.build import build_warehouse
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -70,7 +70,7 @@ def test_quarantine_lists_rules_and_reasons_without_personal_data(loaded, capsys
 def test_a_replay_after_an_alias_empties_the_quarantine_listing(
     loaded, warehouse, settings, tmp_path, monkeypatch, capsys
 ):
-    from include.netralitas.ingest import replay_batch
+    from include.netralitas.ingest.pipeline import replay_batch
     from include.netralitas.settings import get_settings
 
     code, out = run(capsys, "resolve", "Bima", "--strict")
@@ -93,6 +93,7 @@ def test_a_replay_after_an_alias_empties_the_quarantine_listing(
     assert out.split() == [loaded.batch_id]  # the NIP row still fails
 
 
+@pytest.mark.data_docs
 def test_validation_lists_failed_expectations_and_the_data_docs(loaded, capsys):
     code, out = run(capsys, "validation", "--failed")
     assert code == 0
@@ -113,7 +114,7 @@ def test_publish_tool_publishes_reuses_and_forces_with_a_reason(loaded, warehous
     assert publish.main(["--week", "2024-W48", "--force-reason", "koreksi alias Bima"]) == 0
     with pytest.raises(SystemExit):
         publish.main(["--week", "2024-W48", "--force-reason", " "])
-    with warehouse.read() as conn:
+    with warehouse.session() as conn:
         log = conn.execute(text("SELECT tindakan, alasan FROM audit.publication_log ORDER BY dicatat_pada")).all()
     assert [tuple(r) for r in log] == [("terbit", None), ("terbit_ulang", "koreksi alias Bima")]
     capsys.readouterr()

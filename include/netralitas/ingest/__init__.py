@@ -1,0 +1,1 @@
+"""Read, resolve, validate, pseudonymise and stage each batch; quarantine and replay (docs/architecture.md#stages)."""

@@ -1,0 +1,1 @@
+"""The warehouse: one access path for DuckDB and PostgreSQL, migrations, the core build, freshness."""

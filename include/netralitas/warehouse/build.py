@@ -1,0 +1,103 @@
+"""`build_warehouse`: reference dimensions, then staging -> core, in one transaction (product.md §4, §6)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from include.netralitas.contracts import PEMILIHAN, PEMILIHAN_ALL, PEMILIHAN_LABELS
+from include.netralitas.quality.gx import WAREHOUSE_SUITE, run_suite, warehouse_rules
+from include.netralitas.reference.catalogue import load_catalogue
+from include.netralitas.warehouse.database import sql
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sqlalchemy.engine import Connection
+
+    from include.netralitas.warehouse.database import Warehouse
+
+CORE_STEPS = (
+    "core/insert_case_history.sql",
+    "core/upsert_case_current.sql",
+    "core/insert_merged_batch.sql",
+    "core/insert_national_release.sql",
+    "core/insert_national_release_fact.sql",
+)
+
+
+def _row_counts(conn: Connection) -> dict[str, int]:
+    return {table: int(n) for table, n in conn.execute(sql("core/select_row_counts.sql"))}
+
+
+class WarehouseCheckFailed(RuntimeError):
+    """A post-load check failed: the build was rolled back, the results are in audit.validation_result."""
+
+
+def check_frame(wh: Warehouse, conn: Connection) -> pd.DataFrame:
+    """One row per checked item: `wajib_nol` must be 0 (orphans, lineage), `selisih_rekonsiliasi` should be."""
+    orphans = wh.execute_file(conn, "audit/select_orphan_facts.sql").all()
+    ranking = pd.DataFrame(conn.execute(sql("audit/select_national_ranking.sql")).mappings().all())
+    recon = conn.execute(sql("audit/select_reconciliation_gaps.sql")).all()
+    rows = [(f"orphan:{cek}", int(n), None) for cek, n in orphans]
+    if not ranking.empty:
+        from_release = ranking["n_rilis"].astype("Float64") + ranking["r_setelah"].astype("Float64")
+        lineage = from_release.where(from_release > ranking["r_total"], ranking["r_total"]).fillna(ranking["r_total"])
+        gaps = ranking["jumlah_pelanggaran"].astype("Float64") - lineage
+        keys = "lineage:" + ranking["pemilihan"] + ":" + ranking["instansi_kode"]
+        rows += [(k, float(g), None) for k, g in zip(keys, gaps, strict=True)]
+    rows += [(f"rekonsiliasi:{batch}:{kode}", None, float(gap)) for kode, batch, gap in recon]
+    frame = pd.DataFrame(rows, columns=["cek", "wajib_nol", "selisih_rekonsiliasi"])
+    frame.insert(0, "baris", range(1, len(frame) + 1))
+    frame.insert(0, "batch_id", "warehouse")
+    return frame
+
+
+def build_warehouse(wh: Warehouse, *, gx_dir: Path | None = None, run_id: str | None = None) -> dict[str, int]:
+    """Idempotent: a second run for the same staged data changes nothing. Returns each core table's rows.
+
+    After the merge, the `warehouse_v1` suite runs inside the same transaction: an error rolls the build
+    back (WarehouseCheckFailed), warnings are recorded.
+    """
+    wh.migrate()
+    catalogue = load_catalogue()
+    regions = [vars(r) for r in catalogue.regions.values()]
+    instansi = [vars(i) for i in catalogue.instansi.values()]
+    elections = [
+        {"kode": kode, "nama": PEMILIHAN_LABELS[kode], "urutan": n}
+        for n, kode in enumerate((*PEMILIHAN, PEMILIHAN_ALL), start=1)
+    ]
+    reference = hashlib.sha256(json.dumps([regions, instansi, elections], sort_keys=True, default=str).encode())
+    try:
+        with wh.begin() as conn:
+            if conn.execute(sql("audit/select_reference_load.sql")).scalar() != reference.hexdigest():
+                wh.execute_file(conn, "core/upsert_region.sql", regions)  # only when the reference files changed
+                wh.execute_file(conn, "core/upsert_instansi.sql", instansi)
+                wh.execute_file(conn, "core/upsert_pemilihan.sql", elections)
+                conn.execute(sql("audit/delete_reference_load.sql"))
+                conn.execute(
+                    sql("audit/insert_reference_load.sql"), {"s": reference.hexdigest(), "t": datetime.now(UTC)}
+                )
+            changed = 0
+            for step in CORE_STEPS:
+                changed += wh.execute_file(conn, step, {"merged_at": datetime.now(UTC)}).rowcount or 0
+            if changed == 0:  # nothing new since the last build, whose checks hold for this very state
+                return _row_counts(conn)
+            outcome = run_suite(WAREHOUSE_SUITE, warehouse_rules(), check_frame(wh, conn), gx_dir)
+            results = outcome.results.assign(run_id=run_id, validated_at=datetime.now(UTC))
+            errors = outcome.failures[outcome.failures["tingkat"] == "critical"]
+            if not errors.empty:  # raised inside the transaction, so it rolls back
+                raise WarehouseCheckFailed(
+                    f"{len(errors)} post-load check(s) failed ({', '.join(sorted(set(errors['kolom'])))}); "
+                    "the build was rolled back"
+                )
+            wh.bulk_insert(conn, "audit.validation_result", results)
+            return _row_counts(conn)
+    except WarehouseCheckFailed:
+        with wh.begin() as conn:  # keep the evidence of the failed build
+            wh.bulk_insert(conn, "audit.validation_result", results)
+        raise

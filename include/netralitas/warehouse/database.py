@@ -1,0 +1,321 @@
+"""The SQL warehouse: one code path for the embedded default (DuckDB) and PostgreSQL, chosen by URL.
+
+SQL lives in `sql/` (migrations, core transformations, mart queries) and takes values only as bound
+parameters. Dialect differences are isolated here: the bulk load (PostgreSQL `COPY`, DuckDB's scan of a
+registered DataFrame), the serialisation of writers (an advisory lock on PostgreSQL, a file lock beside
+the DuckDB file, which admits one process at a time) and the URL spelling. See docs/decisions/.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import time
+import tomllib
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy import TextClause, create_engine, text
+from sqlalchemy.pool import NullPool
+
+from include.netralitas.settings import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from sqlalchemy.engine import Connection, Engine
+
+SQL_DIR = PROJECT_ROOT / "sql"
+MIGRATIONS_DIR = SQL_DIR / "migrations"
+RANKING_SQL = "mart/national_ranking.sql"
+VIEW_GLOB = "mart/create_view_*.sql"
+RANKING_MARKER = "-- @ranking: sql/mart/national_ranking.sql, :cutoff_date = CURRENT_DATE"
+CONTRACT = "mart/contract.toml"
+CORE_VIEWS = "core/create_view_*.sql"
+LOCK_TIMEOUT_S = int(os.environ.get("NETRALITAS_LOCK_TIMEOUT_S", "600"))
+PG_LOCK_KEY = 7_340_2024  # pg_advisory_xact_lock key of netralitas writers
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` means psycopg 3 here (psycopg2 is only Airflow's)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@cache
+def read_sql(relative: str) -> str:
+    return (SQL_DIR / relative).read_text()
+
+
+@cache
+def sql(relative: str) -> TextClause:
+    """The statement of `sql/<relative>`: one statement per file, values only as bound parameters."""
+    return text(read_sql(relative))
+
+
+def split_statements(script: str) -> list[str]:
+    """Statements of a migration file: separated by `;` at the end of a line, outside `$$` bodies."""
+    statements: list[str] = []
+    current: list[str] = []
+    in_body = False
+    for line in script.splitlines():
+        current.append(line)
+        in_body ^= line.count("$$") % 2 == 1
+        if not in_body and line.rstrip().endswith(";"):
+            statements.append("\n".join(current))
+            current = []
+    statements.append("\n".join(current))
+    cleaned = []
+    for statement in statements:
+        code = [ln for ln in statement.splitlines() if ln.strip() and not ln.strip().startswith("--")]
+        if code:
+            cleaned.append(statement.strip().rstrip(";").strip())
+    return cleaned
+
+
+def view_statements() -> list[tuple[str, str]]:
+    """The mart views as (name, CREATE OR REPLACE VIEW statement), re-applied when their text changes.
+
+    `mart.national_ranking` is the ranking query of the publication with the cut-off set to today, inlined
+    at the marker line of sql/mart/create_view_national_ranking.sql, so the methodology is written once
+    (sql/mart/national_ranking.sql).
+    """
+    ranking = read_sql(RANKING_SQL).strip().rstrip(";").replace(":cutoff_date", "CURRENT_DATE")
+    views = []
+    for path in sorted(SQL_DIR.glob(VIEW_GLOB)):
+        statement = _statement(path)
+        if RANKING_MARKER in statement:
+            statement = statement.replace(RANKING_MARKER, ranking)
+        views.append((f"mart.{path.stem.removeprefix('create_view_')}", statement))
+    return views
+
+
+def mart_contract() -> dict[str, Any]:
+    """sql/mart/contract.toml: the comments, columns and types of every relation of the mart schema."""
+    return tomllib.loads(read_sql(CONTRACT))
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"  # COMMENT takes no bind parameter; the text is the repo's own
+
+
+def mart_comments() -> dict[str, list[str]]:
+    """The COMMENT statements of each mart relation (sql/mart/contract.toml): Indonesian, then English, one
+    line each; a relation's comment names its grain and the contract version, a column's its unit."""
+    contract = mart_contract()
+    comments: dict[str, list[str]] = {}
+    for name, relation in contract["relations"].items():
+        grain = ", ".join(relation["grain"])
+        version = contract["version"]
+        about = (
+            f"{relation['id']} Butir: satu baris per ({grain}). Kontrak mart v{version}.\n"
+            f"{relation['en']} Grain: one row per ({grain}). Mart contract v{version}."
+        )
+        kind = "VIEW" if relation["kind"] == "view" else "TABLE"
+        statements = [f"COMMENT ON {kind} {name} IS {_literal(about)}"]
+        for column in relation["columns"]:
+            unit_id, _, unit_en = column.get("unit", "").partition(" / ")
+            text_id = column["id"] + (f" (satuan: {unit_id})" if unit_id else "")
+            text_en = column["en"] + (f" (unit: {unit_en})" if unit_en else "")
+            statements.append(f"COMMENT ON COLUMN {name}.{column['name']} IS {_literal(text_id + chr(10) + text_en)}")
+        comments[name] = statements
+    return comments
+
+
+def all_view_statements() -> list[tuple[str, str]]:
+    """Every view in creation order: `core/create_view_*.sql` (`core.counted_case`, the one definition of a
+    counted case, read by every query that counts), then the mart views."""
+    core = [(f"core.{p.stem.removeprefix('create_view_')}", _statement(p)) for p in sorted(SQL_DIR.glob(CORE_VIEWS))]
+    return core + view_statements()
+
+
+def _statement(path: Path) -> str:
+    return path.read_text().strip().rstrip(";")
+
+
+class Warehouse:
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.engine: Engine = create_engine(self.url, poolclass=NullPool)
+        self.dialect = self.engine.dialect.name  # "duckdb" or "postgresql"
+        self._migrated = False
+        if self.dialect not in ("duckdb", "postgresql"):
+            raise ValueError(f"unsupported warehouse {self.dialect!r}: use duckdb:/// or postgresql:// URLs")
+        if self.dialect == "duckdb":
+            database = self.engine.url.database
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+    def __repr__(self) -> str:
+        return f"Warehouse({self.engine.url.render_as_string(hide_password=True)})"
+
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        database = self.engine.url.database
+        if self.dialect != "duckdb" or not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.lock", "a+") as handle:
+            deadline = time.monotonic() + LOCK_TIMEOUT_S
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"{database} is locked by another writer") from None
+                    time.sleep(0.2)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def session(self) -> Iterator[Connection]:
+        """One connection for a unit of work (DuckDB admits one process at a time: the file lock)."""
+        with self._file_lock(), self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def transaction(self, conn: Connection) -> Iterator[Connection]:
+        """One transaction on `conn`, serialised against every other netralitas writer."""
+        if conn.in_transaction():  # SQLAlchemy began one implicitly for an earlier read: end it
+            conn.commit()
+        with conn.begin():
+            if self.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+            yield conn
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A session with one transaction."""
+        with self.session() as conn, self.transaction(conn):
+            yield conn
+
+    # -- migrations ---------------------------------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        """Apply pending migrations and changed views; return the applied names.
+
+        Once per `Warehouse` (each task entry point makes one): the helpers that call it again find it done.
+        """
+        if self._migrated:
+            return []
+        applied_now: list[str] = []
+        with self.begin() as conn:
+            conn.execute(text("CREATE SCHEMA IF NOT EXISTS audit"))
+            conn.execute(
+                text(
+                    "CREATE TABLE IF NOT EXISTS audit.schema_migration ("
+                    " version INTEGER PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT NULL,"
+                    " applied_at TIMESTAMPTZ NOT NULL)"
+                )
+            )
+            done = {row.version: row for row in conn.execute(text("SELECT * FROM audit.schema_migration"))}
+            for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+                version, _, rest = path.name.partition("_")
+                only = rest.removesuffix(".sql").rpartition(".")[2] if rest.count(".") > 1 else None
+                if only and only != self.dialect:
+                    continue
+                script = path.read_text()
+                digest = hashlib.sha256(script.encode()).hexdigest()
+                if int(version) in done:
+                    if done[int(version)].sha256 != digest:
+                        raise RuntimeError(
+                            f"migration {path.name} changed after it was applied; add a new migration instead"
+                        )
+                    continue
+                for statement in split_statements(script):
+                    conn.execute(text(statement))
+                conn.execute(
+                    text("INSERT INTO audit.schema_migration VALUES (:v, :n, :s, :t)"),
+                    {"v": int(version), "n": path.name, "s": digest, "t": datetime.now(UTC)},
+                )
+                applied_now.append(path.name)
+            applied_now += self._apply_views(conn)
+        self._migrated = True
+        return applied_now
+
+    def _apply_views(self, conn: Connection) -> list[str]:
+        """Repeatable migrations: the core and mart views are (re)created, and the mart relations commented,
+        when a definition or its comments changed. Views read views (the mart reads core.counted_case): when one
+        changes, all are dropped in reverse order and re-created, each followed by its comments (a re-created
+        view has lost them); a mart table is re-commented when its comments changed. Definitions and comments:
+        sql/core/create_view_*.sql, sql/mart/create_view_*.sql, sql/mart/contract.toml."""
+        conn.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS audit.schema_view ("
+                " name TEXT PRIMARY KEY, sha256 TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+            )
+        )
+        known = dict(conn.execute(text("SELECT name, sha256 FROM audit.schema_view")).all())
+        comments = mart_comments()
+        statements = all_view_statements()
+        names = {name for name, _ in statements}
+        scripts = [(name, [sql_, *comments.get(name, [])], True) for name, sql_ in statements]
+        scripts += [(name, lines, False) for name, lines in comments.items() if name not in names]  # tables
+        digests = {name: hashlib.sha256("\n;\n".join(script).encode()).hexdigest() for name, script, _ in scripts}
+        changed = [name for name, _, _ in scripts if known.get(name) != digests[name]]
+        if not changed:
+            return []
+        views_changed = any(is_view for name, _, is_view in scripts if name in changed)
+        if views_changed:  # columns may have changed: drop every view, dependants first
+            for name, _ in reversed(statements):
+                conn.execute(text(f"DROP VIEW IF EXISTS {name} CASCADE"))  # names come from sql/ file names
+        for name, script, is_view in scripts:
+            if not (is_view and views_changed) and name not in changed:
+                continue
+            for step in script:
+                conn.execute(text(step))
+            conn.execute(text("DELETE FROM audit.schema_view WHERE name = :n"), {"n": name})
+            conn.execute(
+                text("INSERT INTO audit.schema_view VALUES (:n, :s, :t)"),
+                {"n": name, "s": digests[name], "t": datetime.now(UTC)},
+            )
+        return changed
+
+    def schema_version(self) -> int:
+        with self.session() as conn:
+            return conn.execute(text("SELECT MAX(version) FROM audit.schema_migration")).scalar_one() or 0
+
+    # -- loads --------------------------------------------------------------------------------------------
+    def bulk_insert(self, conn: Connection, table: str, frame: pd.DataFrame) -> int:
+        """Append `frame` to `table` (schema.name, a constant of the code) by the database's bulk path."""
+        if frame.empty:
+            return 0
+        columns = list(frame.columns)
+        column_list = ", ".join(columns)
+        if self.dialect == "postgresql":
+            # COPY FROM STDIN with psycopg's C row encoder: measured faster than serialising the frame to CSV
+            # with pandas first (docs/performance.md).
+            raw = conn.connection.dbapi_connection
+            with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
+                for row in frame.itertuples(index=False, name=None):
+                    copy.write_row(tuple(None if _missing(v) else v for v in row))
+        else:
+            raw = conn.connection.dbapi_connection
+            view = f"_bulk_{table.replace('.', '_')}"
+            raw.register(view, frame)
+            try:
+                raw.execute(f"INSERT INTO {table} ({column_list}) SELECT {column_list} FROM {view}")
+            finally:
+                raw.unregister(view)
+        return len(frame)
+
+    def execute_file(self, conn: Connection, relative: str, params: Mapping[str, Any] | list | None = None):
+        return conn.execute(text(read_sql(relative)), params or {})
+
+    def query_file(self, relative: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        with self.session() as conn:
+            result = conn.execute(text(read_sql(relative)), params or {})
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)

@@ -1,0 +1,2 @@
+-- The frozen header of week w.
+SELECT * FROM mart.publication WHERE minggu = :w
