@@ -172,9 +172,12 @@ def test_the_catalogue_has_the_contracts_relations_columns_types_and_comments(wa
 def test_comments_survive_a_view_being_recreated(warehouse):
     with warehouse.begin() as conn:  # as if every view's definition had changed
         conn.execute(text("UPDATE audit.schema_view SET sha256 = 'changed'"))
-    applied = warehouse.migrate()
-    assert set(applied) == set(CONTRACT["relations"])
-    assert warehouse.migrate() == []  # and nothing when nothing changed
+    from include.netralitas.warehouse.database import Warehouse
+
+    # a Warehouse migrates once (per task entry point): the next entry point is a new one
+    applied = Warehouse(warehouse.url).migrate()
+    assert set(applied) == set(CONTRACT["relations"]) | {"core.counted_case"}
+    assert Warehouse(warehouse.url).migrate() == []  # and nothing when nothing changed
     found = catalogue(warehouse)
     for name, (about, column_comments) in expected_comments().items():
         assert found[name]["comment"] == about
