@@ -8,7 +8,6 @@ DuckDB and PostgreSQL.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -20,6 +19,7 @@ from sqlalchemy import text
 
 from include.netralitas.ingest.pipeline import ingest_case_reports, ingest_national_releases
 from include.netralitas.settings import hmac_key
+from tests.reliability.test_bad_inputs import xlsx as xlsx_bytes
 
 COLUMNS = [
     "kode_kantor", "nomor_kasus", "tanggal_temuan", "pemilihan", "instansi", "nip", "nama_terlapor", "jabatan",
@@ -53,20 +53,6 @@ def json_bytes(rows: list[dict]) -> bytes:
     return json.dumps({"rows": rows}).encode()
 
 
-def xlsx_bytes(grid: list[list[object]], merged: list[str] = ()) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    for cells in grid:
-        sheet.append(cells)
-    for cell_range in merged:
-        sheet.merge_cells(cell_range)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
 @dataclass(frozen=True)
 class Hostile:
     id: str
@@ -95,7 +81,7 @@ REQUIRED = ["kode_kantor", "nomor_kasus", "tanggal_temuan", "pemilihan", "instan
             "status"]  # fmt: skip
 MERGED = xlsx_bytes(
     [COLUMNS, list(row(nomor_kasus="1/PL").values()), list(row(nomor_kasus="2/PL", status=None).values())],
-    merged=["J2:J3"],
+    merged="J2:J3",
 )
 FORMULA = xlsx_bytes([COLUMNS, list(row(status='=LOWER("DIPROSES")').values())])
 
