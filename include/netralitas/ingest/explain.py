@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from include.netralitas.contracts import JABATAN, JENIS_PELANGGARAN, PEMILIHAN, STATUS
+from include.netralitas.ingest.pii import mask_value
 from include.netralitas.ingest.readers import NOTES_COLUMN, ROW_COLUMN
 
 if TYPE_CHECKING:
@@ -39,10 +40,8 @@ _LONG_DIGITS = re.compile(r"\d{5,}")
 
 
 def shape(value: str) -> str:
-    """`199001012015031001` -> `999999999999999999`; letters become `A`, other non-ASCII characters `#`."""
-    text = re.sub(r"[0-9]", "9", value)
-    text = re.sub(r"[^\W\d_]", "A", text)
-    return re.sub(r"[^\x00-\x7f]", "#", text)[:40]
+    """`199001012015031001` -> `999999999999999999` (pii.mask_value), cut to 40 characters."""
+    return mask_value(value)[:40]
 
 
 def _shape_text(value: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 import pandas as pd
 
@@ -23,10 +24,22 @@ def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
     return values.map(token).astype("object")
 
 
+# The shape of a value: ASCII digits -> 9, letters -> A, any other non-ASCII character (an Arabic-Indic or
+# Devanagari digit among them: only ASCII digits are digits of a NIP) -> #.
+SHAPE_STEPS: tuple[tuple[str, str], ...] = ((r"[0-9]", "9"), (r"[^\W\d_]", "A"), (r"[^\x00-\x7f]", "#"))
+
+
 def mask_format(values: pd.Series) -> pd.Series:
-    """Keep only the shape of a value (digits -> 9, letters -> A) so validation can check a format, such
-    as 18 digits for a NIP, without the value itself reaching a validation result or Data Docs."""
-    text = values.astype("string")
-    # Only ASCII digits are digits of a NIP: an Arabic-Indic or Devanagari digit keeps another shape (`#`).
-    shaped = text.str.replace(r"[0-9]", "9", regex=True).str.replace(r"[^\W\d_]", "A", regex=True)
-    return shaped.str.replace(r"[^\x00-\x7f]", "#", regex=True)
+    """Keep only the shape of each value (SHAPE_STEPS) so validation can check a format, such as 18 digits for
+    a NIP, without the value itself reaching a validation result or Data Docs."""
+    shaped = values.astype("string")
+    for pattern, replacement in SHAPE_STEPS:
+        shaped = shaped.str.replace(pattern, replacement, regex=True)
+    return shaped
+
+
+def mask_value(value: str) -> str:
+    """The shape of one value, as `mask_format` gives it for a column."""
+    for pattern, replacement in SHAPE_STEPS:
+        value = re.sub(pattern, replacement, value)
+    return value

@@ -347,6 +347,7 @@ def _take(settings: Settings, path: Path, contract: str, now: float) -> _Pending
     complete yet. Unsafe names, symbolic links and files over the size limit become batches to reject."""
     is_release = contract == NATIONAL_RELEASE_CONTRACT
     name, name_problem = printable_name(path.name)
+    office = office_from_name(name)
     parts = [path]
     if is_release and path.suffix.lower() != ".json":
         parts.append(release_sidecar(path))
@@ -358,17 +359,21 @@ def _take(settings: Settings, path: Path, contract: str, now: float) -> _Pending
         settle = 0.0 if path.parent == settings.api_pull_drop else settings.settle_seconds
         why = next((w for p in parts if p.exists() and (w := _settling(p, settle, now))), None)
         if why:
-            return BatchResult("", name, contract, office_from_name(name) or None, "waiting", error=why)
+            return BatchResult("", name, contract, office or None, "waiting", error=why)
         if any(p.exists() and p.stat().st_size > MAX_FILE_BYTES for p in parts):
             return _oversize(parts, contract, settings.landing_dir)
-    before = [(p.lstat().st_size, p.lstat().st_mtime_ns) for p in parts if p.exists()]
+
+    def stamp() -> list[tuple[int, int]]:
+        return [(p.lstat().st_size, p.lstat().st_mtime_ns) for p in parts if p.exists()]
+
+    before = stamp()
     raws = [p.read_bytes() if p.exists() and not p.is_symlink() else b"" for p in parts]
-    if [(p.lstat().st_size, p.lstat().st_mtime_ns) for p in parts if p.exists()] != before:
+    if stamp() != before:
         error = "still growing while it was read: left for the next run"
-        return BatchResult("", name, contract, office_from_name(name) or None, "waiting", error=error)
+        return BatchResult("", name, contract, office or None, "waiting", error=error)
     # Two offices may send byte-identical files (a header only): the office named by the file is part
     # of the batch identity, so each gets its own "zero cases" batch. Renaming keeps the identity.
-    batch_id = content_hash(office_from_name(name).encode(), *raws)
+    batch_id = content_hash(office.encode(), *raws)
     if name_problem:  # rejected for its name, not its content: the same bytes renamed properly are a new batch
         batch_id = content_hash(b"unsafe name", name.encode(), *raws)
     # A data file with a sidecar is stored under the batch's hash, so that two releases with the same
