@@ -19,6 +19,7 @@ SELECT
     CAST(r.rilis_batch_id AS TEXT) AS rilis_batch_id,
     CAST(r.r_setelah AS INTEGER) AS r_setelah,
     CAST(r.r_total AS INTEGER) AS r_total,
+    CAST(r.jumlah_pemilihan AS INTEGER) AS jumlah_pemilihan,
     CAST(r.penentu AS TEXT) AS penentu
 FROM (
 -- @ranking: sql/mart/national_ranking.sql, :cutoff_date = CURRENT_DATE
