@@ -1,6 +1,6 @@
 -- The ranking as of today: sql/mart/national_ranking.sql (methodology, written once) with the cut-off set to
--- CURRENT_DATE, inlined by include/netralitas/warehouse.py (view_statements) at the marker line below. The
--- casts give the contract's types (sql/mart/contract.toml) without changing a value: RANK() and COUNT(*) are
+-- today in WIB (the date in Asia/Jakarta, as mart.week), inlined by include/netralitas/warehouse/database.py
+-- (view_statements) at the marker line below. The casts give the contract's types (sql/mart/contract.toml) without changing a value: RANK() and COUNT(*) are
 -- bigint, the values are small whole numbers.
 CREATE OR REPLACE VIEW mart.national_ranking AS
 SELECT
@@ -22,5 +22,5 @@ SELECT
     CAST(r.jumlah_pemilihan AS INTEGER) AS jumlah_pemilihan,
     CAST(r.penentu AS TEXT) AS penentu
 FROM (
--- @ranking: sql/mart/national_ranking.sql, :cutoff_date = CURRENT_DATE
+-- @ranking: sql/mart/national_ranking.sql, :cutoff_date = today in WIB
 ) AS r

@@ -16,7 +16,7 @@
 -- Every instansi with at least one violation is returned, ranked. The weekly publication keeps the rows
 -- ranked 10 or better (ties can give more than 10 rows) and orders tied rows by name in Python (code-point
 -- order, identical whatever the database's collation). The view mart.national_ranking is this query with
--- :cutoff_date = CURRENT_DATE (include/netralitas/warehouse/database.py, view_statements).
+-- :cutoff_date = today in WIB (include/netralitas/warehouse/database.py, view_statements).
 WITH counted AS (
     SELECT instansi_kode, pemilihan, tanggal_temuan
     FROM core.counted_case

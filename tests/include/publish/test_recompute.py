@@ -19,7 +19,7 @@ from sqlalchemy import text
 from include.netralitas.contracts import PEMILIHAN, PEMILIHAN_LABELS
 from include.netralitas.publish.publication import publish_week
 from include.netralitas.warehouse.build import build_warehouse
-from include.netralitas.weeks import IsoWeek
+from include.netralitas.weeks import WIB, IsoWeek
 
 WEEK = IsoWeek.parse("2024-W48")  # cut-off Sunday 2024-12-01
 CUTOFF = WEEK.sunday
@@ -250,7 +250,7 @@ def test_every_published_figure_and_the_trend_equal_an_independent_recomputation
 
 def test_the_mart_views_say_what_the_methodology_says_today(published, warehouse):
     _, _, jenis, provinsi = published
-    today = oracle(date.today(), jenis, provinsi)
+    today = oracle(datetime.now(WIB).date(), jenis, provinsi)  # the views' today is the date in WIB
     with warehouse.session() as conn:
         ranking = conn.execute(
             text(
