@@ -291,6 +291,25 @@ def test_the_datapackage_passes_the_frictionless_validator_and_carries_a_semanti
 
     # MINOR for each new week (in the order first published), PATCH for a correction; a re-run changes nothing
     assert [version(p) for p in (second, corrected, backfilled, again)] == ["1.2.0", "1.1.1", "1.3.0", "1.3.0"]
+    # a week frozen before versions existed (its metadata has none) is corrected as the place it was first
+    # published in: 2024-W48 came second (the log's moments as they would be a week apart, not one second)
+    moments = {"2024-W47": datetime(2024, 11, 25, tzinfo=UTC), "2024-W48": datetime(2024, 12, 2, tzinfo=UTC),
+               "2020-W53": datetime(2024, 12, 3, tzinfo=UTC)}  # fmt: skip
+    with warehouse.begin() as conn:
+        for week, moment in moments.items():
+            conn.execute(
+                text("UPDATE audit.publication_log SET dicatat_pada = :t WHERE minggu = :w"), {"t": moment, "w": week}
+            )
+        frozen = conn.execute(text("SELECT metadata_json FROM mart.publication WHERE minggu = '2024-W48'")).scalar_one()
+        legacy = {k: v for k, v in json.loads(frozen).items() if k != "versi"}
+        conn.execute(
+            text("UPDATE mart.publication SET metadata_json = :m WHERE minggu = '2024-W48'"),
+            {"m": json.dumps(legacy, sort_keys=True)},
+        )
+    assert "version" not in json.loads(
+        publish_week(warehouse, tmp_path, WEEK).folder.joinpath("datapackage.json").read_text()
+    )
+    assert version(publish_week(warehouse, tmp_path, WEEK, force_reason="ralat")) == "1.2.1"
     frictionless = Path(sys.executable).with_name("frictionless")
     for publication in (second, corrected, backfilled):
         package = json.loads((publication.folder / "datapackage.json").read_text())
