@@ -27,6 +27,7 @@ from include.netralitas.contracts import (
     NATIONAL_RELEASE_CONTRACT,
     normalise_pemilihan,
 )
+from include.netralitas.ingest.distinct import map_distinct
 from include.netralitas.ingest.explain import DEFECT_COLUMN, defects, explain, safe_value
 from include.netralitas.ingest.pii import mask_format, pseudonymise
 from include.netralitas.ingest.readers import (
@@ -590,18 +591,21 @@ def _dedupe(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, dict
 
 
 def _resolve(values: pd.Series, catalogue) -> tuple[pd.Series, pd.Series]:
-    resolutions = {v: catalogue.resolve(v) for v in values.dropna().unique()}
-    kode = values.map(lambda v: resolutions[v].kode if v in resolutions else None)
-    reason = values.map(lambda v: resolutions[v].reason if v in resolutions else "instansi kosong")
-    return kode.astype("object"), reason.astype("object")
+    """Each distinct spelling resolved once: the catalogue code (None when unresolved) and the reason."""
+    resolutions = map_distinct(values, catalogue.resolve)
+    kode = pd.Series([r.kode if r is not None else None for r in resolutions], index=values.index, dtype="object")
+    reason = pd.Series(
+        [r.reason if r is not None else "instansi kosong" for r in resolutions], index=values.index, dtype="object"
+    )
+    return kode, reason
 
 
 def _prepare_cases(frame: pd.DataFrame, catalogue, key: bytes) -> pd.DataFrame:
     """Derived columns for validation and staging; raw personal data is dropped here."""
     from include.netralitas.ingest.readers import parse_dates
 
-    out = frame.copy()
-    out["pemilihan"] = out["pemilihan"].map(normalise_pemilihan, na_action="ignore")
+    out = frame.copy(deep=False)  # copy-on-write: the new columns never touch the caller's frame
+    out["pemilihan"] = map_distinct(out["pemilihan"], normalise_pemilihan)
     out["tanggal_asli"] = out["tanggal_temuan"]
     out["tanggal"] = parse_dates(out["tanggal_temuan"])
     out["tanggal_temuan"] = pd.to_datetime(out["tanggal"])

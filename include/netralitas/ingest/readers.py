@@ -460,12 +460,18 @@ def read_case_report(path: Path, name: str | None = None) -> pd.DataFrame:
 
 
 def parse_dates(values: pd.Series) -> pd.Series:
-    """ISO `YYYY-MM-DD` or `DD/MM/YYYY` (also `DD-MM-YYYY`); anything else, `31/02/2024` too, is NaT."""
-    text = values.astype("string")
-    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    for fmt in ("%d/%m/%Y", "%d-%m-%Y"):
-        parsed = parsed.fillna(pd.to_datetime(text, format=fmt, errors="coerce"))
-    return parsed.dt.date.astype("object").where(parsed.notna(), None)
+    """ISO `YYYY-MM-DD` or `DD/MM/YYYY` (also `DD-MM-YYYY`); anything else, `31/02/2024` too, is None.
+    Each distinct text is parsed once."""
+    from include.netralitas.ingest.distinct import apply_distinct
+
+    def parse(distinct: pd.Series) -> pd.Series:
+        text = distinct.astype("string")
+        parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        for fmt in ("%d/%m/%Y", "%d-%m-%Y"):
+            parsed = parsed.fillna(pd.to_datetime(text, format=fmt, errors="coerce"))
+        return parsed.dt.date.astype("object").where(parsed.notna(), None)
+
+    return apply_distinct(values, parse)
 
 
 def read_release_meta(path: Path, name: str | None = None) -> ReleaseMeta:
