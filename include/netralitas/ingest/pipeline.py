@@ -432,7 +432,8 @@ def _ingest(
     spec: _Contract,
     run_id: str | None,
 ) -> list[BatchResult]:
-    """The skeleton shared by every contract: land, read each batch, validate all in one pass, stage.
+    """The skeleton shared by every contract: land, read each batch, validate in one pass per chunk of about
+    ROWS_PER_VALIDATION rows (all of a usual run's batches in one pass), stage.
 
     The content of a file never fails the run: a file that cannot be read, or whose validation cannot run,
     is rejected with its reason and the files after it go on. Only the infrastructure (the warehouse, the
@@ -441,8 +442,17 @@ def _ingest(
     wh.migrate()
     with wh.session() as conn:
         fresh, results, waiting = _scan(conn, settings, spec.folder, spec.contract)
-        frames = {}
-        for item in list(fresh):
+        read: list[_Pending] = []
+        frames: dict[str, pd.DataFrame] = {}
+        rows = 0
+
+        def validate_and_stage() -> None:
+            for group, validated in _validate_isolated(spec, frames, settings, read, conn, wh, run_id):
+                prepared, duplicates, outcome = validated
+                _apply(wh, conn, group, outcome, prepared, duplicates, spec, run_id)
+
+        staged: list[_Pending] = []
+        for item in fresh:
             try:
                 if item.rejection is not None:
                     raise item.rejection
@@ -451,18 +461,26 @@ def _ingest(
                 _reject(wh, conn, item, exc, spec.suite, run_id)
                 _finish(item)
                 results.append(item.result)
-                fresh.remove(item)
                 continue
             item.result.rows_in = len(frame)
             frames[item.result.batch_id] = frame.assign(batch_id=item.result.batch_id)
-        for group, validated in _validate_isolated(spec, frames, settings, fresh, conn, wh, run_id):
-            prepared, duplicates, outcome = validated
-            _apply(wh, conn, group, outcome, prepared, duplicates, spec, run_id)
-        results.extend(item.result for item in fresh)
+            read.append(item)
+            rows += len(frame)
+            if rows >= ROWS_PER_VALIDATION:  # memory stays bounded: validate and stage what was read so far
+                validate_and_stage()
+                staged += read
+                read, frames, rows = [], {}, 0
+        validate_and_stage()
+        staged += read
+        results.extend(item.result for item in staged)
     for r in [*results, *waiting]:
         log.info("%s %s", spec.contract, r.summary())
     return [*results, *waiting]
 
+
+# Batches are read, validated (one GX run) and staged in chunks of about this many rows, in file order, so
+# that an ingestion run's memory does not grow with the size of the drop (docs/performance.md).
+ROWS_PER_VALIDATION = 200_000
 
 # Errors that are the machine's, not the file's: they fail the run (which then re-runs cleanly).
 INFRASTRUCTURE_ERRORS = (OSError, MemoryError)
