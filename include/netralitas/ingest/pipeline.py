@@ -480,7 +480,7 @@ def _ingest(
 
 # Batches are read, validated (one GX run) and staged in chunks of about this many rows, in file order, so
 # that an ingestion run's memory does not grow with the size of the drop (docs/performance.md).
-ROWS_PER_VALIDATION = 200_000
+ROWS_PER_VALIDATION = 100_000
 
 # Errors that are the machine's, not the file's: they fail the run (which then re-runs cleanly).
 INFRASTRUCTURE_ERRORS = (OSError, MemoryError)
