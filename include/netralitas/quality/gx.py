@@ -188,8 +188,18 @@ LOCK = ".lock"
 SET_ASIDE = "set-aside"  # gx_dir/set-aside/<time>/: what a repair moved out of the project
 
 
+def quiet_great_expectations() -> None:
+    """Keep GX's chatter out of task logs and `make` output without hiding a warning or an error: on import and
+    on every context GX logs at INFO ~210 "Skipping registering function ..." lines
+    (`great_expectations._docs_decorators`) and its config saves ("Saving 1 Fluent Datasources", "missing
+    `config_provider`"). Its package logger is set to WARNING, so its warnings and errors still show.
+    Idempotent; called before GX is imported."""
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
 def _context(gx_dir: Path | None):
     """A file context under `gx_dir` (suites, results and Data Docs kept), else an ephemeral one."""
+    quiet_great_expectations()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -294,6 +304,7 @@ def run_suite(
     including those without any row (a report of zero cases). GX keeps only the identity of a failing row
     (`batch_id`, `baris`), never its values.
     """
+    quiet_great_expectations()
     import great_expectations as gx
 
     with _project(gx_dir) as (context, repaired):
