@@ -127,6 +127,7 @@ def reload(gx_dir: Path, capfd) -> dict[str, list[str]]:
         "suites": sorted(s.name for s in context.suites.all()),
         "definitions": sorted(d.name for d in context.validation_definitions.all()),
         "checkpoints": sorted(c.name for c in context.checkpoints.all()),
+        "assets": sorted(f"{d.name}.{a.name}" for d in context.data_sources.all().values() for a in d.assets),
     }
     out, err = capfd.readouterr()
     assert "Skipping Bad Configs" not in out + err, out + err
@@ -165,8 +166,8 @@ def test_every_failing_row_is_found_and_gx_keeps_none_of_their_values(tmp_path, 
     written = files(gx_dir)
     pages = [name for name in written if name.endswith(".html") and "/static/" not in name]
     results_json = [name for name in written if "/uncommitted/validations/" in name and name.endswith(".json")]
-    assert len(pages) >= 5  # index, 2 suites, 2 validation results
-    assert len(results_json) == 2
+    assert len(pages) >= 7  # index, 3 suites, 3 validation results
+    assert len(results_json) == 3  # the release's warning rule has a suite of its own
     for name, content in written.items():
         for sentinel in SENTINELS:
             assert sentinel.encode() not in content, f"{sentinel!r} in {name}"
@@ -186,11 +187,12 @@ def test_every_failing_row_is_found_and_gx_keeps_none_of_their_values(tmp_path, 
             "unexpected_index_list": [{"batch_id": ["b1"], "baris": [3]}],
         }
     ]  # fmt: skip
-    # Both suites' assets share one data source: the saved project reloads whole.
+    # Both contracts' assets share one data source: the saved project reloads whole.
     assert reload(gx_dir, capfd) == {
-        "suites": [CASE_SUITE, RELEASE_SUITE],
-        "definitions": [f"{CASE_SUITE}_ingestion", f"{RELEASE_SUITE}_ingestion"],
+        "suites": [CASE_SUITE, RELEASE_SUITE, f"{RELEASE_SUITE}_warnings"],
+        "definitions": [f"{CASE_SUITE}_ingestion", f"{RELEASE_SUITE}_ingestion", f"{RELEASE_SUITE}_warnings_ingestion"],
         "checkpoints": [f"{CASE_SUITE}_checkpoint", f"{RELEASE_SUITE}_checkpoint"],
+        "assets": [f"netralitas.{CASE_SUITE}", f"netralitas.{RELEASE_SUITE}"],
     }
     assert not (gx_dir / RUNNING).exists()
 
@@ -264,7 +266,7 @@ def test_the_run_after_a_killed_one_repairs_the_project(project, tmp_path, capfd
     else:
         assert path.read_bytes() != (b"" if cut == "empty" else content[: len(content) // 2])
     pages = docs_pages_whole(gx_dir)  # the whole site rebuilt: a page for every result, both suites'
-    assert sum(RELEASE_SUITE in p for p in pages) == 3  # its suite page and its two results
+    assert sum(RELEASE_SUITE in p for p in pages) == 6  # its two suites' pages (critical, warnings), 2 results each
     # The other suite's definition and checkpoint are made again by its next run.
     assert reload(gx_dir, capfd)["checkpoints"] == [f"{CASE_SUITE}_checkpoint"]
     run_release(gx_dir)
