@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 OFFLINE = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
     "--disable-background-networking", "--disable-component-update", "--disable-extensions",
-    "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+    "--proxy-server=127.0.0.1:9",  # loopback bypasses the proxy (Chromium's default): the test's own server
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]  # fmt: skip
 
@@ -71,7 +71,8 @@ class Page:
         raise TimeoutError(f"{url}: {settle_js} never became true")
 
     def evaluate(self, expression: str) -> Any:
-        [result] = self.run(("Runtime.evaluate", {"expression": expression, "returnByValue": True}))
+        params = {"expression": expression, "returnByValue": True, "awaitPromise": True}
+        [result] = self.run(("Runtime.evaluate", params))
         if "exceptionDetails" in result:
             raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
         return result["result"].get("value")

@@ -70,6 +70,8 @@ def test_the_data_docs_render_offline_with_every_result_listed_and_styled(made_d
         assert not re.findall(r'<(?:script|link|img)[^>]+(?:src|href)="https?://', html), page
     with offline_chromium(tmp_path / "profile") as tab:
         tab.open(site.joinpath("index.html").as_uri())
+        cdn = "fetch('https://code.jquery.com/jquery-3.7.1.min.js', {mode: 'no-cors'})"
+        assert tab.evaluate(f"{cdn}.then(() => 'reached', () => 'blocked')") == "blocked"  # really offline
         assert tab.evaluate("typeof jQuery === 'function' && typeof jQuery.fn.bootstrapTable === 'function'")
         # Bootstrap's stylesheet applied: its system font stack, not the browser's default serif
         assert "apple-system" in tab.evaluate("getComputedStyle(document.body).fontFamily")
@@ -120,3 +122,124 @@ def test_the_saved_gx_project_reloads_with_every_suite_asset_and_checkpoint(made
         "assets": ["netralitas.case_report_v1", "netralitas.national_release_v1", "netralitas.warehouse_v1"],
         "checkpoints": ["case_report_v1_checkpoint", "national_release_v1_checkpoint", "warehouse_v1_checkpoint"],
     }  # fmt: skip
+
+
+def _warehouse_numbers(var: Path) -> dict:
+    """What the page must show, read from the demo's warehouse before the api-server opens it."""
+    from include.netralitas.warehouse.database import Warehouse
+
+    wh = Warehouse(f"duckdb:///{var / 'warehouse.duckdb'}")
+    try:
+        with wh.session() as conn:
+            quarantined = conn.exec_driver_sql(
+                "SELECT kode_kantor, SUM(rows_quarantined) FROM landing.batch WHERE rows_quarantined > 0"
+                " AND contract = 'case-report/v1' GROUP BY kode_kantor"
+            ).all()
+            offices = conn.exec_driver_sql("SELECT kode, nama FROM core.region").all()
+    finally:
+        wh.engine.dispose()
+    return {"quarantined": dict(quarantined), "offices": dict(offices)}
+
+
+@pytest.fixture(scope="module")
+def api_server(made_demo, tmp_path_factory):
+    """`airflow api-server` with the plugins folder, on the demo's Airflow home and warehouse, simple auth
+    manager with a user whose password this fixture sets; stopped afterwards."""
+    import json
+    import secrets
+    import signal
+    import time
+
+    import requests
+
+    from tools.native_stack import AIRFLOW, free_port
+
+    port, password = free_port(), secrets.token_urlsafe(12)
+    passwords = tmp_path_factory.mktemp("auth") / "passwords.json"
+    passwords.write_text(json.dumps({"engineer": password}))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETRALITAS_", "AIRFLOW"))}
+    env.update({
+        "PYTHONPATH": str(ROOT), "AIRFLOW_HOME": str(made_demo.var / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"), "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "engineer:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+        "NETRALITAS_VAR_DIR": str(made_demo.var), "GX_ANALYTICS_ENABLED": "False", "NO_COLOR": "1",
+    })  # fmt: skip
+    log = made_demo.var / "logs" / "api-server.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [AIRFLOW, "api-server", "--port", str(port), "--workers", "1"],
+            env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert server.poll() is None, log.read_text()[-3000:]
+            try:
+                if requests.get(f"{base}/api/v2/monitor/health", timeout=5).ok:
+                    break
+            except requests.RequestException:
+                pass
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(1)
+        token = requests.post(
+            f"{base}/auth/token", json={"username": "engineer", "password": password}, timeout=30
+        ).json()["access_token"]
+        yield SimpleNamespace(base=base, token=token, log=log)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def test_the_netralitas_page_lists_the_offices_and_refuses_strangers(made_demo, api_server, tmp_path):
+    import html
+
+    import requests
+
+    from tests.e2e.chromium import offline_chromium
+
+    expected = _warehouse_numbers(made_demo.var)
+    base, bearer = api_server.base, {"Authorization": f"Bearer {api_server.token}"}
+    # the UI knows the view: the route /plugin/netralitas embeds the plugin's page
+    plugins = requests.get(f"{base}/api/v2/plugins", headers=bearer, timeout=30).json()["plugins"]
+    [view] = [v for p in plugins if p["name"] == "netralitas_status" for v in p["external_views"]]
+    assert (view["url_route"], view["href"], view["destination"]) == ("netralitas", "/netralitas/", "nav")
+    assert requests.get(f"{base}/plugin/netralitas", timeout=30).status_code == 200  # the UI's page (SPA)
+
+    page_url = f"{base}{view['href']}"
+    assert requests.get(page_url, timeout=30).status_code == 401  # no session: refused
+    forged = {"_token": api_server.token[:-4] + "AAAA"}
+    assert requests.get(page_url, cookies=forged, timeout=30).status_code in (401, 403)
+    response = requests.get(page_url, cookies={"_token": api_server.token}, timeout=60)  # the UI's session cookie
+    assert response.status_code == 200, response.text[:500]
+    page = html.unescape(response.text)
+    for kode, nama in expected["offices"].items():  # every office of the demo, by name
+        assert f"<td>{kode}</td><td>{nama}</td>" in page, kode
+    assert len(expected["quarantined"]) > 5
+    for kode, rows in expected["quarantined"].items():  # each office's quarantined rows, and the reasons
+        assert re.search(rf"<td>{re.escape(kode)}</td><td>[^<]*</td><td class=\"partly_quarantined\">", page), kode
+        listed = re.findall(
+            rf'<tr><td>{re.escape(kode)}</td><td>[^<]*</td><td>[^<]+</td><td class="n">(\d+)</td>', response.text
+        )  # fmt: skip (escaped text: a reason may hold "<kode_kantor>")
+        assert sum(map(int, listed)) == rows, kode
+    assert "partly quarantined: <strong>" in response.text.replace("\n  ", " ")
+    assert requests.get(page_url, headers=bearer, timeout=60).status_code == 200  # an API client's token too
+
+    shots = ROOT / "var" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    with offline_chromium(tmp_path / "profile") as tab:
+        cookie = {"name": "_token", "value": api_server.token, "url": base, "path": "/"}
+        tab.run(("Network.enable", {}), ("Network.setCookie", cookie))
+        tab.open(f"{base}/plugin/netralitas", settle_js=(
+            "!!document.querySelector('iframe') && !!document.querySelector('iframe').contentDocument"
+            " && document.querySelector('iframe').contentDocument.body.innerText.includes('Quarantine')"))  # fmt: skip
+        tab.screenshot(shots / "airflow-netralitas-page.png", height=1400)
+    assert (shots / "airflow-netralitas-page.png").stat().st_size > 20_000
