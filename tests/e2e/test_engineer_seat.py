@@ -243,3 +243,31 @@ def test_the_netralitas_page_lists_the_offices_and_refuses_strangers(made_demo, 
             " && document.querySelector('iframe').contentDocument.body.innerText.includes('Quarantine')"))  # fmt: skip
         tab.screenshot(shots / "airflow-netralitas-page.png", height=1400)
     assert (shots / "airflow-netralitas-page.png").stat().st_size > 20_000
+
+
+def test_the_demo_warns_only_about_offices_that_sent_nothing(made_demo):
+    """The API offices' batches were fetched today but report rows of the demo week: they count then."""
+    import csv
+
+    from include.netralitas.reference.catalogue import load_catalogue
+    from include.netralitas.warehouse.database import Warehouse
+
+    check = _task_log(made_demo.log, "ingest_case_reports", "check_freshness")
+    [stale] = re.findall(r"'offices_stale': (\d+)", check)
+    wh = Warehouse(f"duckdb:///{made_demo.var / 'warehouse.duckdb'}")
+    try:
+        with wh.session() as conn:
+            reported = set(conn.exec_driver_sql(
+                "SELECT DISTINCT kode_kantor FROM landing.batch WHERE contract = 'case-report/v1'"
+                " AND status IN ('loaded', 'empty')").scalars())  # fmt: skip
+    finally:
+        wh.engine.dispose()
+    with (made_demo.var / "sample-api" / "endpoints.csv").open(newline="") as handle:
+        api_offices = {row["kode_kantor"] for row in csv.DictReader(handle)}
+    assert len(api_offices) > 10
+    assert api_offices <= reported
+    silent = set(load_catalogue().regions) - reported
+    assert int(stale) == len(silent)  # every office of the demo sent its report in the week: none is stale
+    warned = set(re.findall(r"^(\d{2}(?:\.\d{2})?) \S.*(?:belum ada laporan|laporan terakhir)", check, re.M))
+    assert warned == silent
+    assert not warned & api_offices
