@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -167,6 +168,9 @@ def api_server(made_demo, tmp_path_factory):
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "engineer:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
         "NETRALITAS_VAR_DIR": str(made_demo.var), "GX_ANALYTICS_ENABLED": "False", "NO_COLOR": "1",
+        # for a DAG run through an executor (test_a_task_log_...): its workers report to this api-server
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
     })  # fmt: skip
     log = made_demo.var / "logs" / "api-server.log"
     with log.open("w") as out:
@@ -189,7 +193,7 @@ def api_server(made_demo, tmp_path_factory):
         token = requests.post(
             f"{base}/auth/token", json={"username": "engineer", "password": password}, timeout=30
         ).json()["access_token"]
-        yield SimpleNamespace(base=base, token=token, log=log)
+        yield SimpleNamespace(base=base, token=token, log=log, env=env)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -271,3 +275,39 @@ def test_the_demo_warns_only_about_offices_that_sent_nothing(made_demo):
     warned = set(re.findall(r"^(\d{2}(?:\.\d{2})?) \S.*(?:belum ada laporan|laporan terakhir)", check, re.M))
     assert warned == silent
     assert not warned & api_offices
+
+
+def test_a_task_log_of_ingest_case_reports_is_quiet(made_demo, api_server):
+    """A real task log: `ingest_case_reports` run through the LocalExecutor (each task in a supervised worker
+    process, its log written to the Airflow home), on a new file with a row to quarantine."""
+    drop = made_demo.var / "drop" / "case-reports"
+    drop.mkdir(parents=True, exist_ok=True)
+    header = (
+        "kode_kantor,nomor_kasus,tanggal_temuan,pemilihan,instansi,nip,nama_terlapor,jabatan,jenis_pelanggaran,status"
+    )
+    rows = ["82.04,901/PL,2024-11-01,PILKADA-2024,Kementerian Agama,,,pelaksana,lainnya,diproses",
+            "82.04,902/PL,2024-11-02,PILKADA-2024,Kementerian Agama,,,bupati,lainnya,diproses"]  # fmt: skip
+    (drop / "82.04_20241130.csv").write_text("\n".join([header, *rows]) + "\n")
+    sent = datetime(2024, 11, 30, 9, 0, tzinfo=UTC).timestamp()  # settled: older than the settle interval
+    os.utime(drop / "82.04_20241130.csv", (sent, sent))
+    script = (
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        f"bag = DagBag(dag_folder={str(ROOT / 'dags')!r})\n"
+        "run = bag.dags['ingest_case_reports'].test(use_executor=True)\n"
+        "print('RUN', run.run_id, run.state)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=api_server.env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    [(run_id, state)] = re.findall(r"^RUN (\S+) (\S+)$", done.stdout, re.M)
+    assert state.endswith("success"), done.stdout[-2000:]
+    logs = made_demo.var / "airflow" / "logs" / "dag_id=ingest_case_reports" / f"run_id={run_id}"
+    task_log = (logs / "task_id=ingest" / "attempt=1.log").read_text()
+    for text in (task_log, (logs / "task_id=pull_office_apis" / "attempt=1.log").read_text(), done.stderr):
+        assert "Skipping registering" not in text
+        assert not [line for line in text.splitlines() if "leaked" in line]
+    assert "great_expectations" not in task_log
+    # the file's one summary line, with its accounting
+    assert task_log.count("82.04_20241130.csv [82.04]") == 1
+    assert "82.04_20241130.csv [82.04] loaded: in=2 loaded=1 quarantined=1 duplicates=0" in task_log
