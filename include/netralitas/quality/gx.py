@@ -7,6 +7,9 @@ and NIPs only through their shape (`pii.mask_format`); and of a failing row GX k
 All batches of a run are validated in one pass (with `batch_id` and `baris` as the row identity), because
 GX's fixed cost per run is far larger than its cost per row. A run that dies while GX writes its project
 (suites, results, Data Docs) leaves it for the next run to repair (`_project`).
+One data asset and one checkpoint per contract; a contract's warning rules are a suite of their own
+(`<suite>_warnings`); results carry the Airflow run id as run name and list their batches by office and file;
+the Data Docs site is made to work offline from the vendored assets of `data_docs_static/` (`offline_site`).
 """
 
 from __future__ import annotations
