@@ -419,18 +419,17 @@ def clean_cells(frame: pd.DataFrame) -> pd.DataFrame:
 
     The usual cell (ASCII text without a control character) is stripped by Arrow's vectorised kernels; every
     other cell (non-ASCII, a control character, a value that is not text) takes the cell-by-cell path."""
-    out = frame.copy(deep=False)
-    notes = out[NOTES_COLUMN].copy()
-    for column in out.columns:
+    notes = frame[NOTES_COLUMN].to_numpy(dtype=object, copy=True)
+    columns: dict[str, object] = {}
+    for column in frame.columns:
         if column == NOTES_COLUMN:
+            columns[column] = notes
             continue
-        cleaned, noted = _clean_column(out[column], column)
+        cleaned, noted = _clean_column(frame[column], column)
         for position, note in noted:
-            index = out.index[position]
-            notes[index] = {**(notes[index] or {}), column: note}
-        out[column] = pd.Series(cleaned, dtype="object", index=out.index)
-    out[NOTES_COLUMN] = notes
-    return out
+            notes[position] = {**(notes[position] or {}), column: note}
+        columns[column] = cleaned
+    return pd.DataFrame(columns, index=frame.index, dtype="object")
 
 
 _ASCII_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # the ASCII part of _FORBIDDEN
