@@ -1,20 +1,16 @@
-"""The week's five files rendered from its frozen snapshot: CSV, JSON, the HTML page, the chart and the
-Frictionless descriptor. Every value in a page is escaped (Jinja2 autoescape, product.md §7)."""
+"""The week's data files rendered from its frozen snapshot: CSV, JSON, the chart and the Frictionless
+descriptor. The HTML pages are `pages.py`."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from datetime import datetime
-from functools import cache
-from pathlib import Path
 
 import pandas as pd
 
-from include.netralitas.contracts import PEMILIHAN, PEMILIHAN_LABELS
+from include.netralitas.publish.pages import province_facts
 from include.netralitas.publish.ranking import RANKING_COLUMNS
-from include.netralitas.weeks import WIB
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -34,33 +30,6 @@ def render_csv(rows: pd.DataFrame) -> bytes:
     for row in rows[RANKING_COLUMNS].itertuples(index=False):
         writer.writerow([neutralise(_plain(v)) for v in row])
     return buffer.getvalue().encode("utf-8")
-
-
-BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-         "November", "Desember")  # fmt: skip
-
-
-def _tanggal(iso: str) -> str:
-    """`2024-12-01T23:59:59+07:00` -> `1 Desember 2024 pukul 23.59 WIB` (shown in Asia/Jakarta)."""
-    moment = datetime.fromisoformat(iso).astimezone(WIB)
-    return f"{moment.day} {BULAN[moment.month - 1]} {moment.year} pukul {moment:%H.%M} WIB"
-
-
-def _text(value: object, missing: str = "") -> str:
-    return missing if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)) else str(value)
-
-
-TREND_LABEL = " · ".join(PEMILIHAN_LABELS[p] for p in PEMILIHAN)
-CHART_LABEL = PEMILIHAN_LABELS["SEMUA"].lower()
-
-
-def _movement_class(move: str) -> str:
-    return move.split(" ", 1)[0]
-
-
-def _movement_label(move: str) -> str:
-    """`naik 2` -> `▲ naik 2`, `turun 1` -> `▼ turun 1`, `baru` -> `● baru`, `tetap` -> `= tetap`."""
-    return {"naik": "▲", "turun": "▼", "baru": "●", "tetap": "="}.get(_movement_class(move), "") + " " + move
 
 
 def render_chart(rows: pd.DataFrame) -> bytes:
@@ -159,62 +128,8 @@ def render_json(rows: pd.DataFrame, header: dict) -> bytes:
         "pemilihan": meta["pemilihan"],
         "sumber": meta["sumber"],
         "tren": meta.get("tren", {}),
+        "provinsi": province_facts(meta),
         "dibuat_pada": meta["dibuat_pada"],
         "baris": [{c: _plain(getattr(r, c)) for c in RANKING_COLUMNS} for r in rows.itertuples()],
     }
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-
-@cache
-def _templates():
-    """The page templates, autoescaped: every value in a page is escaped (product.md §7)."""
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=True, keep_trailing_newline=True, undefined=StrictUndefined
-    )
-
-
-def render_html(rows: pd.DataFrame, header: dict) -> bytes:
-    meta = json.loads(header["metadata_json"])
-    trend = meta.get("tren", {})
-    sections = []
-    for pemilihan, block in rows.groupby("pemilihan", sort=False):
-        top = max(int(block["jumlah_pelanggaran"].max()), 1)
-        items = [
-            {
-                "peringkat": int(r.peringkat),
-                "instansi": str(r.instansi),
-                "provinsi": _text(r.provinsi, "—"),
-                "jumlah": int(r.jumlah_pelanggaran),
-                "width": f"{100 * int(r.jumlah_pelanggaran) / top:.1f}",
-                "peringkat_provinsi": "" if pd.isna(r.peringkat_provinsi) else int(r.peringkat_provinsi),
-                "kelas": _movement_class(str(r.perubahan)),
-                "perubahan": _movement_label(str(r.perubahan)),
-                "tren": " · ".join(str(n) for n in trend.get(str(r.instansi_kode), {}).values()),
-            }
-            for r in block.itertuples()
-        ]
-        sections.append({"label": PEMILIHAN_LABELS.get(str(pemilihan), str(pemilihan)), "rows": items})
-    page = (
-        _templates()
-        .get_template("week.html.j2")
-        .render(
-            minggu=header["minggu"],
-            batas_waktu=_tanggal(meta["batas_waktu"]),
-            dibuat_pada=_tanggal(meta["dibuat_pada"]),
-            chart_label=CHART_LABEL,
-            trend_label=TREND_LABEL,
-            sections=sections,
-            versi_metodologi=header["versi_metodologi"],
-            sumber=meta["sumber"],
-        )
-    )
-    return page.encode("utf-8")
-
-
-def render_index(weeks: list[str]) -> bytes:
-    return _templates().get_template("index.html.j2").render(weeks=list(reversed(weeks))).encode()

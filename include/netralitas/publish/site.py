@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from include.netralitas.files import atomic_write
-from include.netralitas.publish.render import render_index
+from include.netralitas.publish.pages import render_index
 from include.netralitas.weeks import IsoWeek
 
 VERSIONS_DIR = ".weeks"
@@ -41,6 +41,7 @@ def write_week(publish_dir: Path, week: str, files: dict[str, bytes], *, index: 
         try:
             for name, content in files.items():
                 current = staging / name
+                current.parent.mkdir(exist_ok=True)  # provinsi/<kode>.html
                 current.write_bytes(content)
             current = staging
             os.chmod(staging, 0o755)
