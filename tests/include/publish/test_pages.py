@@ -94,7 +94,7 @@ def test_the_trend_of_methodology_v2_keeps_its_own_election_order():
     tren = {"pemilihan": ["PEMILU-2019", "PILKADA-2020"], "nilai": {"082": [5, 18]}}
     page = render_html(_rows(), _header(tren=tren)).decode()
     assert _cell(page, "Tren")[0] == "5 · 18"
-    assert "<small>Pemilu 2019 · Pilkada 2020</small>" in page
+    assert "<small>Tren: jumlah pelanggaran di Pemilu 2019 · Pilkada 2020.</small>" in page
 
 
 def test_every_date_on_the_page_is_written_one_way_with_licence_and_sources():
