@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from include.netralitas.contracts import PEMILIHAN, PEMILIHAN_LABELS
+from include.netralitas.contracts import PEMILIHAN_LABELS
+from include.netralitas.publish.ranking import trend_rows
 from include.netralitas.weeks import WIB, IsoWeek
 
 # The publication's licence (the one datapackage.json declares) and the reference regions' attribution (ODbL
@@ -50,20 +51,6 @@ def waktu(iso: str) -> str:
 
 def label(pemilihan: str) -> str:
     return PEMILIHAN_LABELS.get(pemilihan, pemilihan)
-
-
-def trend_series(meta: dict) -> tuple[list[str], dict[str, list[int]]]:
-    """The trend as elections in chronological order and, per instansi, one count per election.
-
-    Reads the snapshot's `tren` in either shape: `{"pemilihan": [...], "nilai": {kode: [n, ...]}}`, or the
-    older `{kode: {pemilihan: n}}`, which is put in the order of `contracts.PEMILIHAN`, never in dict order
-    (the snapshot is stored with sorted keys)."""
-    tren = meta.get("tren") or {}
-    if isinstance(tren.get("pemilihan"), list) and isinstance(tren.get("nilai"), dict):
-        codes = [str(p) for p in tren["pemilihan"]]
-        return codes, {str(k): [int(n) for n in v] for k, v in tren["nilai"].items()}
-    codes = list(PEMILIHAN)
-    return codes, {str(k): [int(v.get(p, 0)) for p in codes] for k, v in tren.items()}
 
 
 def _text(value: object, missing: str = "") -> str:
@@ -135,7 +122,7 @@ def render_html(rows: pd.DataFrame, header: dict, provinces: list[dict] | None =
     meta = json.loads(header["metadata_json"])
     provinces = province_facts(meta) if provinces is None else provinces
     page_of = {p["nama"]: p["halaman"] for p in provinces}
-    codes, trend = trend_series(meta)
+    codes, trend = trend_rows(meta)  # elections in chronological order, whatever the snapshot's shape
     sections = []
     for pemilihan, block in rows.groupby("pemilihan", sort=False):
         top = int(block["jumlah_pelanggaran"].max())

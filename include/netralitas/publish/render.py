@@ -9,6 +9,7 @@ import json
 
 import pandas as pd
 
+from include.netralitas.contracts import PEMILIHAN, PEMILIHAN_ALL
 from include.netralitas.publish.pages import province_facts
 from include.netralitas.publish.ranking import RANKING_COLUMNS
 
@@ -65,7 +66,11 @@ def render_datapackage(header: dict) -> bytes:
         ("peringkat", "integer", "peringkat kompetisi standar (nilai sama berbagi peringkat)"),
         ("instansi", "string", "nama lengkap instansi"),
         ("provinsi", "string", "provinsi instansi daerah (kosong untuk instansi pusat)"),
-        ("jumlah_pelanggaran", "integer", "maks(N + R_setelah, R_total)"),
+        (
+            "jumlah_pelanggaran",
+            "integer",
+            "maks(N + R_setelah, R_total) per pemilihan; SEMUA: maks(jumlah angka tiap pemilihan, N + R_setelah)",
+        ),
         ("peringkat_provinsi", "integer", "peringkat di antara pemerintah daerah se-provinsi"),
         ("perubahan", "string", "naik N, turun N, tetap, atau baru terhadap minggu sebelumnya"),
         ("n_rilis", "integer", "N: angka rilis nasional terbaru yang mencantumkan instansi"),
@@ -83,11 +88,30 @@ def render_datapackage(header: dict) -> bytes:
             "path": "https://github.com/fityannugroho/idn-area-data",
         }
     )
+    constraints = {
+        "pemilihan": {"required": True, "enum": [*PEMILIHAN, PEMILIHAN_ALL]},
+        "peringkat": {"required": True, "minimum": 1},
+        "instansi": {"required": True},
+        "jumlah_pelanggaran": {"required": True, "minimum": 1},
+        "peringkat_provinsi": {"minimum": 1},
+        "n_rilis": {"minimum": 0},
+        "r_setelah": {"minimum": 0},
+        "r_total": {"required": True, "minimum": 0},
+    }
+    schema_fields = []
+    for name, kind, description in fields:
+        field = {"name": name, "type": kind, "description": description}
+        if name in constraints:
+            field["constraints"] = constraints[name]
+        schema_fields.append(field)
+    versioned = {"version": meta["versi"]} if "versi" in meta else {}  # weeks frozen before v2 have none
     package = {
-        "profile": "tabular-data-package",
+        # data-package, not tabular-data-package: ranking.json and chart.png are not tabular (Frictionless).
+        "profile": "data-package",
         "name": f"netralitas-asn-{header['minggu'].lower()}",
         "title": f"Peringkat nasional pelanggaran netralitas ASN, minggu {header['minggu']}",
-        "version": f"metodologi-{header['versi_metodologi']}",
+        **versioned,
+        "versi_metodologi": header["versi_metodologi"],
         "created": meta["dibuat_pada"],
         "temporalCoverage": {"end": meta["batas_waktu"]},
         "licenses": [
@@ -99,8 +123,8 @@ def render_datapackage(header: dict) -> bytes:
             {
                 "name": "ranking", "path": "ranking.csv", "profile": "tabular-data-resource", "format": "csv",
                 "mediatype": "text/csv", "encoding": "utf-8",
-                "schema": {"fields": [{"name": n, "type": t, "description": d} for n, t, d in fields],
-                           "missingValues": [""]},
+                "schema": {"fields": schema_fields, "missingValues": [""],
+                           "primaryKey": ["pemilihan", "instansi"]},
             },
             {"name": "ranking-json", "path": "ranking.json", "format": "json", "mediatype": "application/json"},
             {"name": "chart", "path": "chart.png", "format": "png", "mediatype": "image/png"},
@@ -128,8 +152,10 @@ def render_json(rows: pd.DataFrame, header: dict) -> bytes:
         "pemilihan": meta["pemilihan"],
         "sumber": meta["sumber"],
         "tren": meta.get("tren", {}),
-        "provinsi": province_facts(meta),
         "dibuat_pada": meta["dibuat_pada"],
         "baris": [{c: _plain(getattr(r, c)) for c in RANKING_COLUMNS} for r in rows.itertuples()],
     }
+    for key in ("versi", "provinsi"):  # since methodology v2; a week frozen before keeps its bytes
+        if key in meta:  # each province with its page, each row with its sentence to quote
+            doc[key] = province_facts(meta) if key == "provinsi" else meta[key]
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

@@ -48,8 +48,9 @@ def write_week(publish_dir: Path, week: str, files: dict[str, bytes], *, index: 
             os.replace(staging, version)
         except OSError as exc:  # a full disk, say: nothing half-written stays, the previous version is untouched
             shutil.rmtree(staging, ignore_errors=True)
-            message = f"publishing week {week} failed writing {current.name}: {exc.strerror or exc}"
-            raise OSError(exc.errno, message, str(publish_dir / week / current.name)) from exc
+            failed = current.name if current == staging else str(current.relative_to(staging))  # provinsi/82.html
+            message = f"publishing week {week} failed writing {failed}: {exc.strerror or exc}"
+            raise OSError(exc.errno, message, str(publish_dir / week / failed)) from exc
     link = publish_dir / week
     if link.exists() and not link.is_symlink():
         raise RuntimeError(f"{link} is a folder, not the symlink netralitas publishes; move it away first")
