@@ -170,3 +170,11 @@ def test_the_week_index_lists_each_week_with_its_dates_and_files():
     assert [r[1] for r in rows] == ["25 November 2024 – 1 Desember 2024", "1 Januari 2024 – 7 Januari 2024"]
     for name in ("index.html", "ranking.csv", "ranking.json", "datapackage.json"):
         assert f'href="2024-W48/{name}"' in rows[0][2]
+
+
+def test_the_methodology_paragraph_follows_the_week_s_version():
+    v2 = render_html(_rows(), _header()).decode()
+    v1 = render_html(_rows(), {**_header(), "versi_metodologi": "1"}).decode()
+    assert "tidak pernah lebih kecil dari jumlah angka tiap pemilihan" in v2
+    assert "tidak pernah lebih kecil" not in v1
+    assert "Versi 1." in v1
