@@ -1,6 +1,7 @@
 """Headless Chromium driven through the Chrome DevTools Protocol (websockets, already in the lock): open a
 page at a viewport width as a phone or a desktop would, measure it, run axe-core in it, take a screenshot.
-axe-core comes from npm, installed into var/node by `axe_source` (a pinned version, no browser download)."""
+axe-core comes from npm (installed with apt-get when missing), put into var/node by `axe_source` (a pinned
+version, no browser download)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,13 @@ def axe_source(var: Path) -> str:
     package = script.parent / "package.json"
     if not (script.is_file() and json.loads(package.read_text())["version"] == AXE_VERSION):
         npm = shutil.which("npm")
+        if npm is None and shutil.which("apt-get") and os.geteuid() == 0:  # as the chromium fixture does
+            subprocess.run(["apt-get", "update", "-qq"], capture_output=True)
+            env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+            subprocess.run(["apt-get", "install", "-y", "-qq", "npm"], capture_output=True, env=env)
+            npm = shutil.which("npm")
         if npm is None:
-            raise ToolMissing("npm is not installed (apt-get install npm): it installs axe-core for the tests")
+            raise ToolMissing("npm is not installed (apt-get install npm, as root): it installs axe-core for the tests")
         (var / "node").mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
             [npm, "install", "--prefix", str(var / "node"), "--no-audit", "--no-fund", "--no-save",
