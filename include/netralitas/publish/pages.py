@@ -116,9 +116,11 @@ def _bar_width(value: int, top: int) -> str:
     return f"{100 * value / max(top, 1):.1f}"
 
 
-def render_html(rows: pd.DataFrame, header: dict, provinces: list[dict] | None = None) -> bytes:
+def render_html(
+    rows: pd.DataFrame, header: dict, provinces: list[dict] | None = None, *, preview: bool = False
+) -> bytes:
     """The week page: per election a bar chart (HTML) and the table; the province pages; methodology,
-    sources and licence."""
+    sources and licence. A preview (`<publish>/preview/<week>/`) says so and links the index two levels up."""
     meta = json.loads(header["metadata_json"])
     provinces = province_facts(meta) if provinces is None else provinces
     page_of = {p["nama"]: p["halaman"] for p in provinces}
@@ -152,6 +154,7 @@ def render_html(rows: pd.DataFrame, header: dict, provinces: list[dict] | None =
         .get_template("week.html.j2")
         .render(
             minggu=header["minggu"],
+            pratinjau=preview,
             batas_waktu=waktu(meta["batas_waktu"]),
             dibuat_pada=waktu(meta["dibuat_pada"]),
             trend_label=" · ".join(label(p) for p in codes),
@@ -191,10 +194,10 @@ def render_province(province: dict, header: dict) -> bytes:
     return page.encode("utf-8")
 
 
-def render_pages(rows: pd.DataFrame, header: dict) -> dict[str, bytes]:
+def render_pages(rows: pd.DataFrame, header: dict, *, preview: bool = False) -> dict[str, bytes]:
     """The week's pages by path in the week folder: `index.html` and `provinsi/<kode>.html`."""
     provinces = province_facts(json.loads(header["metadata_json"]))
-    pages = {"index.html": render_html(rows, header, provinces)}
+    pages = {"index.html": render_html(rows, header, provinces, preview=preview)}
     for province in provinces:
         pages[province["halaman"]] = render_province(province, header)
     return pages

@@ -195,7 +195,7 @@ def publish_week(
     files = {
         "ranking.csv": render_csv(rows),
         "ranking.json": render_json(rows, header),
-        **render_pages(rows, header),  # index.html and provinsi/<kode>.html
+        **render_pages(rows, header, preview=preview),  # index.html and provinsi/<kode>.html
         "chart.png": render_chart(rows),
         "datapackage.json": render_datapackage(header),
     }

@@ -178,3 +178,12 @@ def test_the_methodology_paragraph_follows_the_week_s_version():
     assert "tidak pernah lebih kecil dari jumlah angka tiap pemilihan" in v2
     assert "tidak pernah lebih kecil" not in v1
     assert "Versi 1." in v1
+
+
+def test_a_preview_says_so_and_links_the_index_above_the_preview_folder():
+    preview = render_pages(_rows(), _header(), preview=True)["index.html"].decode()
+    published = render_pages(_rows(), _header())["index.html"].decode()
+    assert "<strong>Pratinjau:</strong> minggu 2024-W48 belum berakhir" in preview
+    assert '<a href="../../index.html">Semua minggu</a>' in preview
+    assert "Pratinjau" not in published
+    assert '<a href="../index.html">Semua minggu</a>' in published
