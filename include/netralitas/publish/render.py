@@ -6,10 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import textwrap
 
 import pandas as pd
 
-from include.netralitas.contracts import PEMILIHAN, PEMILIHAN_ALL
+from include.netralitas.contracts import PEMILIHAN, PEMILIHAN_ALL, PEMILIHAN_LABELS
 from include.netralitas.publish.pages import province_facts
 from include.netralitas.publish.ranking import RANKING_COLUMNS
 
@@ -43,12 +44,17 @@ def render_chart(rows: pd.DataFrame) -> bytes:
     block = rows[rows["pemilihan"] == "SEMUA"]
     if block.empty:
         block = rows[rows["pemilihan"] == rows["pemilihan"].iloc[0]] if not rows.empty else rows
-    labels = [f"{int(r.peringkat)}. {r.instansi}" for r in block.itertuples()][::-1]
+    # long names on two lines, so that the bars keep most of the width
+    labels = [textwrap.fill(f"{int(r.peringkat)}. {r.instansi}", 36) for r in block.itertuples()][::-1]
     values = [int(v) for v in block["jumlah_pelanggaran"]][::-1]
-    figure, axes = plt.subplots(figsize=(10, 0.45 * max(len(values), 1) + 1.2), dpi=100)
+    figure, axes = plt.subplots(figsize=(10, 0.55 * max(len(values), 1) + 1.2), dpi=100)
     axes.barh(labels, values, color="#b22222")
+    axes.set_xlim(0, max(values, default=1) * 1.1)  # room for the value after the longest bar
     axes.set_xlabel("Jumlah pelanggaran")
-    axes.set_title("Instansi dengan pelanggaran netralitas ASN terbanyak")
+    title = "Instansi dengan pelanggaran netralitas ASN terbanyak"
+    if not block.empty:
+        title += f" ({PEMILIHAN_LABELS.get(str(block['pemilihan'].iloc[0]), '').lower()})"
+    axes.set_title(title)
     for position, value in enumerate(values):
         axes.text(value, position, f" {value}", va="center")
     figure.tight_layout()
