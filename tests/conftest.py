@@ -135,6 +135,7 @@ def demo_build(tmp_path_factory):
         assert done.returncode == 0, f"{' '.join(step)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     published = tmp_path_factory.mktemp("demo-published") / DEMO_WEEK
     shutil.copytree(var / "publish" / DEMO_WEEK, published)  # the files themselves, behind the week's link
+    shutil.copy(var / "publish" / "index.html", published.parent / "index.html")  # the week index beside it
     yield SimpleNamespace(env=env, var=var, published=published)
     shutil.rmtree(var, ignore_errors=True)
 

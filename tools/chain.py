@@ -178,6 +178,11 @@ def summary_text(chain: ChainRun, accounting: list[dict[str, Any]], data_docs: P
     for name in ("ranking.csv", "index.html", "ranking.json", "chart.png", "datapackage.json"):
         if name in files:
             lines.append(f"  {name + ':':<17} {files[name]}")
+    pages = sorted(name for name in files if name.startswith("provinsi/"))
+    if pages:
+        lines.append(
+            f"  {'provinsi/:':<17} {files[pages[0]].parent} ({len(pages)} province page{'s' * (len(pages) > 1)})"
+        )
     if not files:
         lines.append("  no published file exists")
     if data_docs.is_file():

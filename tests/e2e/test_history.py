@@ -80,6 +80,11 @@ def test_a_2020_week_is_published_with_the_counts_of_its_cut_off(airflow_db, set
     assert "national-release/v1 (file): 1 files, 2 rows in, 2 loaded, 0 quarantined, 0 duplicates" in summary
     assert "python tools/ops.py quarantine" in summary
     assert f"  ranking.csv:      {folder / 'ranking.csv'}" in summary
+    assert f"  provinsi/:        {folder / 'provinsi'} (1 province page)" in summary
+    assert (
+        "peringkat 1 di Maluku Utara (Pilkada 2020, data per 8 November 2020)"
+        in (folder / "provinsi" / "82.html").read_text()
+    )
     assert capsys.readouterr().out.endswith(summary + "\n")
 
     # the same week again: nothing new lands, the frozen snapshot is rendered again, byte for byte

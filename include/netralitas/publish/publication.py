@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from include.netralitas import METHODOLOGY_VERSION
+from include.netralitas.publish.pages import render_html, render_pages
 from include.netralitas.publish.ranking import (
     INTEGER_COLUMNS,
     RANKING_COLUMNS,
@@ -37,7 +38,6 @@ from include.netralitas.publish.render import (
     render_chart,
     render_csv,
     render_datapackage,
-    render_html,
     render_json,
 )
 from include.netralitas.publish.site import published_weeks, write_week
@@ -81,7 +81,8 @@ class Publication:
     def files(self) -> dict[str, Path]:
         """The week's files that exist on disk (a summary names nothing else)."""
         names = ("ranking.csv", "ranking.json", "index.html", "chart.png", "datapackage.json")
-        return {name: self.folder / name for name in names if (self.folder / name).is_file()}
+        pages = sorted(str(p.relative_to(self.folder)) for p in self.folder.glob("provinsi/*.html"))
+        return {name: self.folder / name for name in (*names, *pages) if (self.folder / name).is_file()}
 
     def summary(self) -> dict:
         """Small, JSON-able: for XCom and the chain's summary."""
@@ -194,7 +195,7 @@ def publish_week(
     files = {
         "ranking.csv": render_csv(rows),
         "ranking.json": render_json(rows, header),
-        "index.html": render_html(rows, header),
+        **render_pages(rows, header, preview=preview),  # index.html and provinsi/<kode>.html
         "chart.png": render_chart(rows),
         "datapackage.json": render_datapackage(header),
     }
