@@ -211,6 +211,7 @@ def render_html(rows: pd.DataFrame, header: dict) -> bytes:
             sections=sections,
             versi_metodologi=header["versi_metodologi"],
             sumber=meta["sumber"],
+            ralat=header.get("ralat", ()),  # publish/corrections.py notice()
         )
     )
     return page.encode("utf-8")
