@@ -13,12 +13,20 @@ time, from 2024-W45 or from the week set in `$NETRALITAS_PUBLISH_FIRST_WEEK` (re
 earlier weeks, back to 2018-W01, are published by `airflow backfill create` or the `week` param
 (`YYYY-Www`). A week that has not ended is refused, unless `preview` is set: then it is rendered to
 `preview/<YYYY-Www>/` and never frozen. Re-running a published week returns its frozen snapshot; pass
-`force_reason` to re-publish, recorded in `audit.publication_log`.
+`force_reason` to re-publish: a correction, shown on the week's page ("Ralat"), in `corrections.json` and
+`feed.xml`, with the superseded version kept under `<YYYY-Www>/versi/<n>/`.
+
+Tasks: `stage` builds the week's files in `$NETRALITAS_PUBLISH_STAGING_DIR/<YYYY-Www>/` (not public);
+`sign_off` (Airflow's `ApprovalOperator`, Browse → Required Actions) asks a data steward, showing the top 10,
+the movement against the last published week and the open quarantine; `publish` publishes exactly the staged
+files and records who approved and when in `audit.publication_log`. Reject: nothing is published, the
+rejection is logged and on-call alerted. `NETRALITAS_PUBLISH_APPROVAL=auto` approves at once (demo, tests).
 
 * **Runbook:** `docs/runbook.md#publish_weekly_ranking` in the repository: failures and the daily tasks.
 * **Owner:** netralitas-data.
 * **When it fails:** a week folder appears complete or not at all; re-run the task. `WeekNotPublishable`:
-  the week lies before 2018-W01 or has not ended; nothing was written.
+  the week lies before 2018-W01 or has not ended; nothing was written. `StalePublication` in `publish`: the
+  week was published by another run while this one waited for sign-off; clear the run from `stage`.
 """
 
 from __future__ import annotations

@@ -150,9 +150,9 @@ def _prepared(doc: dict[str, Any]) -> Prepared:
     header = dict(doc["header"])
     for key in ("batas_waktu", "dibuat_pada"):
         header[key] = datetime.fromisoformat(header[key])
-    rows = pd.DataFrame(doc["rows"], columns=SNAPSHOT_COLUMNS)
+    rows = pd.DataFrame([[r[c] for c in SNAPSHOT_COLUMNS] for r in doc["rows"]], columns=SNAPSHOT_COLUMNS, dtype=object)
     rows = rows.astype({c: "Int64" for c in (*INTEGER_COLUMNS, "urutan")})
-    rows["tanggal_rilis"] = [None if v is None else date.fromisoformat(v) for v in rows["tanggal_rilis"]]
+    rows["tanggal_rilis"] = [date.fromisoformat(v) if isinstance(v, str) else None for v in rows["tanggal_rilis"]]
     correction = doc["correction"]
     if correction:
         correction = {**correction, "dicatat_pada": datetime.fromisoformat(correction["dicatat_pada"])}
