@@ -230,7 +230,7 @@ def commit_week(wh: Warehouse, conn: Connection, prepared: Prepared, approval: A
             "a": "terbit_ulang" if prepared.outcome == "re-published" else "terbit",
             "r": prepared.force_reason,
             "s": header["sha256_csv"],
-            "t": header["dibuat_pada"],
+            "t": datetime.now(UTC),  # when it went public (after sign-off; the files say when they were made)
             "by": approval.by if approval else None,
             "at": approval.at if approval else None,
         },
