@@ -1,7 +1,7 @@
 """
 ### publish_weekly_ranking
 
-Every Monday 07:00 Asia/Jakarta, publishes the national top-10 ranking (methodology v1, product.md §4-5)
+Every Monday 07:00 Asia/Jakarta, publishes the national top-10 ranking (methodology v2, product.md §4-5)
 for the ISO week that just ended (cut-off Sunday 23:59:59 WIB): `ranking.csv`, `ranking.json`,
 `index.html`, `chart.png` and `datapackage.json` in `$NETRALITAS_PUBLISH_DIR/<YYYY-Www>/` (a symlink swapped
 atomically to an immutable version folder), `latest` (the newest published week that has ended), an index

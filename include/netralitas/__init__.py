@@ -4,4 +4,4 @@ One sub-package per stage of the data path (docs/architecture.md#stages); only `
 Airflow, and the DAGs in `dags/` are thin wrappers.
 """
 
-METHODOLOGY_VERSION = "1"
+METHODOLOGY_VERSION = "2"

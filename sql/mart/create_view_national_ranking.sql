@@ -1,6 +1,6 @@
 -- The ranking as of today: sql/mart/national_ranking.sql (methodology, written once) with the cut-off set to
--- CURRENT_DATE, inlined by include/netralitas/warehouse.py (view_statements) at the marker line below. The
--- casts give the contract's types (sql/mart/contract.toml) without changing a value: RANK() and COUNT(*) are
+-- today in WIB (the date in Asia/Jakarta, as mart.week), inlined by include/netralitas/warehouse/database.py
+-- (view_statements) at the marker line below. The casts give the contract's types (sql/mart/contract.toml) without changing a value: RANK() and COUNT(*) are
 -- bigint, the values are small whole numbers.
 CREATE OR REPLACE VIEW mart.national_ranking AS
 SELECT
@@ -19,7 +19,8 @@ SELECT
     CAST(r.rilis_batch_id AS TEXT) AS rilis_batch_id,
     CAST(r.r_setelah AS INTEGER) AS r_setelah,
     CAST(r.r_total AS INTEGER) AS r_total,
+    CAST(r.jumlah_pemilihan AS INTEGER) AS jumlah_pemilihan,
     CAST(r.penentu AS TEXT) AS penentu
 FROM (
--- @ranking: sql/mart/national_ranking.sql, :cutoff_date = CURRENT_DATE
+-- @ranking: sql/mart/national_ranking.sql, :cutoff_date = today in WIB
 ) AS r

@@ -1,4 +1,4 @@
-"""Methodology v1 (product.md §4) on hand-computed cases, on DuckDB and on PostgreSQL."""
+"""Methodology v2 (product.md §4) on hand-computed cases, on DuckDB and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -141,6 +141,38 @@ def test_all_elections_together_form_their_own_block(wh):
         add_cases(conn, "82.04", 3, pemilihan="PILKADA-2024")
     assert ranking(wh, "SEMUA").iloc[0]["jumlah_pelanggaran"] == 5
     assert ranking(wh, "PEMILU-2024").iloc[0]["jumlah_pelanggaran"] == 2
+
+
+def test_all_elections_sum_the_elections_figures_releases_included(wh):
+    """v2: an instansi named only by KASN's Pilkada 2020 release (18) is in the SEMUA block with 18 plus its
+    other elections' figures, never below their sum."""
+    with wh.begin() as conn:
+        add_cases(conn, "82.01", 2, pemilihan="PILKADA-2024")
+        add_release(conn, "kasn", date(2020, 12, 31), {"82.01": 18}, pemilihan="PILKADA-2020")
+        add_cases(conn, "82.04", 3, pemilihan="PILKADA-2024")
+    assert ranking(wh, "PILKADA-2020").set_index("instansi_kode").loc["82.01", "jumlah_pelanggaran"] == 18
+    semua = ranking(wh, "SEMUA").set_index("instansi_kode")
+    assert semua.loc["82.01", ["jumlah_pelanggaran", "jumlah_pemilihan", "r_total", "penentu"]].tolist() == [
+        20, 20, 2, "pemilihan",
+    ]  # fmt: skip
+    assert semua.loc["82.04", "jumlah_pelanggaran"] == 3
+
+
+def test_a_release_for_all_elections_wins_only_when_it_says_more_than_the_sum(wh):
+    with wh.begin() as conn:
+        add_cases(conn, "82.04", 4, pemilihan="PEMILU-2024", tanggal=date(2024, 1, 10))
+        add_cases(conn, "82.04", 1, pemilihan="PILKADA-2024", tanggal=date(2024, 11, 10))  # after T_s, any election
+        add_cases(conn, "82.01", 6, pemilihan="PILKADA-2024", tanggal=date(2024, 11, 10))
+        add_release(conn, "semua", date(2024, 10, 1), {"82.04": 9, "82.01": 3}, pemilihan="SEMUA")
+    semua = ranking(wh, "SEMUA").set_index("instansi_kode")
+    # 82.04: max(4 + 1, 9 + 1) = 10 from the release; 82.01: max(6, 3 + 6) = 9 from the release as well
+    assert semua.loc["82.04", ["jumlah_pelanggaran", "n_rilis", "r_setelah", "penentu"]].tolist() == [10, 9, 1, "rilis"]
+    assert semua.loc["82.01", ["jumlah_pelanggaran", "r_setelah", "penentu"]].tolist() == [9, 6, "rilis"]
+    with wh.begin() as conn:
+        add_cases(conn, "82.04", 8, pemilihan="PILKADA-2018", tanggal=date(2018, 6, 1))  # before T_s
+    semua = ranking(wh, "SEMUA").set_index("instansi_kode")
+    # the sum of the elections (8 + 4 + 1 = 13) now says more than the release (9 + 1): never below the sum
+    assert semua.loc["82.04", ["jumlah_pelanggaran", "jumlah_pemilihan", "penentu"]].tolist() == [13, 13, "pemilihan"]
 
 
 def test_a_status_update_of_a_case_replaces_it_and_keeps_the_history(warehouse, settings):

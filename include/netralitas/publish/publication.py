@@ -36,7 +36,10 @@ from include.netralitas.publish.ranking import (
     SNAPSHOT_COLUMNS,
     TOP_N,
     compute_ranking,
+    full_ranking,
     movement,
+    top_rows,
+    week_provinces,
     week_sources,
     week_trend,
 )
@@ -111,6 +114,21 @@ def _snapshot(conn: Connection, week: str) -> tuple[dict | None, pd.DataFrame]:
     return (dict(header) if header else None), pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
+DATA_PACKAGE_MAJOR = 1  # the table schema of ranking.csv: bump when its columns change
+
+
+def _version(conn: Connection, week: str, frozen: dict | None) -> str:
+    """The week's data-package version, frozen with it: MAJOR the table schema of ranking.csv, MINOR one more
+    for each new week (in the order the weeks were first published), PATCH one more for each correction. A
+    correction keeps the MAJOR.MINOR of the version it corrects."""
+    other_weeks, place, corrections = conn.execute(sql("publication/select_version.sql"), {"w": week}).one()
+    if frozen is None:
+        return f"{DATA_PACKAGE_MAJOR}.{int(other_weeks) + 1}.0"
+    before = json.loads(frozen["metadata_json"]).get("versi")
+    major_minor = before.rsplit(".", 1)[0] if before else f"{DATA_PACKAGE_MAJOR}.{int(place)}"
+    return f"{major_minor}.{int(corrections) + 1}"
+
+
 def _previous_published(conn: Connection, week: str) -> pd.DataFrame | None:
     before = conn.execute(sql("publication/select_previous_week.sql"), {"w": week}).scalar_one()
     return None if before is None else _snapshot(conn, before)[1]
@@ -159,19 +177,21 @@ def prepare_week(
     base_sha = header["sha256_csv"] if header else None
     old_rows = rows
     if not reused:
-        ranking = compute_ranking(wh, conn, week)
+        full = full_ranking(conn, week)
+        ranking = top_rows(full).copy()
         ranking["perubahan"] = movement(ranking, _previous_published(conn, name))
         ranking["minggu"] = name
         ranking["urutan"] = range(1, len(ranking) + 1)
         rows = ranking[SNAPSHOT_COLUMNS].astype({c: "Int64" for c in INTEGER_COLUMNS})
-        elections = list(dict.fromkeys(ranking["pemilihan"]))
         generated = datetime.now(UTC).replace(microsecond=0)
         metadata = {
             "batas_waktu": week.cutoff.isoformat(),
-            "pemilihan": elections,
+            "pemilihan": list(dict.fromkeys(ranking["pemilihan"])),
             "sumber": week_sources(conn, week),
             "dibuat_pada": generated.isoformat(),
-            "tren": week_trend(conn, week, set(ranking["instansi_kode"])),
+            "tren": week_trend(full, set(ranking["instansi_kode"])),
+            "provinsi": week_provinces(full),
+            "versi": _version(conn, name, header),
         }
         csv_bytes = render_csv(rows)
         header = {

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from include.netralitas.contracts import PEMILIHAN, PEMILIHAN_LABELS
-from include.netralitas.publish.ranking import RANKING_COLUMNS
+from include.netralitas.contracts import PEMILIHAN, PEMILIHAN_ALL, PEMILIHAN_LABELS
+from include.netralitas.publish.ranking import RANKING_COLUMNS, trend_rows
 from include.netralitas.weeks import WIB
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -50,7 +50,6 @@ def _text(value: object, missing: str = "") -> str:
     return missing if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
-TREND_LABEL = " · ".join(PEMILIHAN_LABELS[p] for p in PEMILIHAN)
 CHART_LABEL = PEMILIHAN_LABELS["SEMUA"].lower()
 
 
@@ -96,7 +95,11 @@ def render_datapackage(header: dict) -> bytes:
         ("peringkat", "integer", "peringkat kompetisi standar (nilai sama berbagi peringkat)"),
         ("instansi", "string", "nama lengkap instansi"),
         ("provinsi", "string", "provinsi instansi daerah (kosong untuk instansi pusat)"),
-        ("jumlah_pelanggaran", "integer", "maks(N + R_setelah, R_total)"),
+        (
+            "jumlah_pelanggaran",
+            "integer",
+            "maks(N + R_setelah, R_total) per pemilihan; SEMUA: maks(jumlah angka tiap pemilihan, N + R_setelah)",
+        ),
         ("peringkat_provinsi", "integer", "peringkat di antara pemerintah daerah se-provinsi"),
         ("perubahan", "string", "naik N, turun N, tetap, atau baru terhadap minggu sebelumnya"),
         ("n_rilis", "integer", "N: angka rilis nasional terbaru yang mencantumkan instansi"),
@@ -114,11 +117,30 @@ def render_datapackage(header: dict) -> bytes:
             "path": "https://github.com/fityannugroho/idn-area-data",
         }
     )
+    constraints = {
+        "pemilihan": {"required": True, "enum": [*PEMILIHAN, PEMILIHAN_ALL]},
+        "peringkat": {"required": True, "minimum": 1},
+        "instansi": {"required": True},
+        "jumlah_pelanggaran": {"required": True, "minimum": 1},
+        "peringkat_provinsi": {"minimum": 1},
+        "n_rilis": {"minimum": 0},
+        "r_setelah": {"minimum": 0},
+        "r_total": {"required": True, "minimum": 0},
+    }
+    schema_fields = []
+    for name, kind, description in fields:
+        field = {"name": name, "type": kind, "description": description}
+        if name in constraints:
+            field["constraints"] = constraints[name]
+        schema_fields.append(field)
+    versioned = {"version": meta["versi"]} if "versi" in meta else {}  # weeks frozen before v2 have none
     package = {
-        "profile": "tabular-data-package",
+        # data-package, not tabular-data-package: ranking.json and chart.png are not tabular (Frictionless).
+        "profile": "data-package",
         "name": f"netralitas-asn-{header['minggu'].lower()}",
         "title": f"Peringkat nasional pelanggaran netralitas ASN, minggu {header['minggu']}",
-        "version": f"metodologi-{header['versi_metodologi']}",
+        **versioned,
+        "versi_metodologi": header["versi_metodologi"],
         "created": meta["dibuat_pada"],
         "temporalCoverage": {"end": meta["batas_waktu"]},
         "licenses": [
@@ -130,8 +152,8 @@ def render_datapackage(header: dict) -> bytes:
             {
                 "name": "ranking", "path": "ranking.csv", "profile": "tabular-data-resource", "format": "csv",
                 "mediatype": "text/csv", "encoding": "utf-8",
-                "schema": {"fields": [{"name": n, "type": t, "description": d} for n, t, d in fields],
-                           "missingValues": [""]},
+                "schema": {"fields": schema_fields, "missingValues": [""],
+                           "primaryKey": ["pemilihan", "instansi"]},
             },
             {"name": "ranking-json", "path": "ranking.json", "format": "json", "mediatype": "application/json"},
             {"name": "chart", "path": "chart.png", "format": "png", "mediatype": "image/png"},
@@ -162,6 +184,9 @@ def render_json(rows: pd.DataFrame, header: dict) -> bytes:
         "dibuat_pada": meta["dibuat_pada"],
         "baris": [{c: _plain(getattr(r, c)) for c in RANKING_COLUMNS} for r in rows.itertuples()],
     }
+    for key in ("versi", "provinsi"):  # since methodology v2; a week frozen before keeps its bytes
+        if key in meta:
+            doc[key] = meta[key]
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
@@ -180,7 +205,7 @@ def _templates():
 
 def render_html(rows: pd.DataFrame, header: dict) -> bytes:
     meta = json.loads(header["metadata_json"])
-    trend = meta.get("tren", {})
+    elections, trend = trend_rows(meta)
     sections = []
     for pemilihan, block in rows.groupby("pemilihan", sort=False):
         top = max(int(block["jumlah_pelanggaran"].max()), 1)
@@ -194,7 +219,7 @@ def render_html(rows: pd.DataFrame, header: dict) -> bytes:
                 "peringkat_provinsi": "" if pd.isna(r.peringkat_provinsi) else int(r.peringkat_provinsi),
                 "kelas": _movement_class(str(r.perubahan)),
                 "perubahan": _movement_label(str(r.perubahan)),
-                "tren": " · ".join(str(n) for n in trend.get(str(r.instansi_kode), {}).values()),
+                "tren": " · ".join(str(n) for n in trend.get(str(r.instansi_kode), [])),
             }
             for r in block.itertuples()
         ]
@@ -207,7 +232,7 @@ def render_html(rows: pd.DataFrame, header: dict) -> bytes:
             batas_waktu=_tanggal(meta["batas_waktu"]),
             dibuat_pada=_tanggal(meta["dibuat_pada"]),
             chart_label=CHART_LABEL,
-            trend_label=TREND_LABEL,
+            trend_label=" · ".join(PEMILIHAN_LABELS[p] for p in elections),
             sections=sections,
             versi_metodologi=header["versi_metodologi"],
             sumber=meta["sumber"],

@@ -38,6 +38,27 @@ class WarehouseCheckFailed(RuntimeError):
     """A post-load check failed: the build was rolled back, the results are in audit.validation_result."""
 
 
+def _lineage_gaps(ranking: pd.DataFrame) -> list[tuple[str, float, None]]:
+    """Each ranked figure against its lineage (methodology v2): an election's figure is max(N + R_after,
+    R_total); the SEMUA figure is max(jumlah_pemilihan, N_s + R_after_s), and jumlah_pemilihan is the sum of
+    the instansi's figures in the elections. Every gap must be 0."""
+    semua = ranking["pemilihan"] == "SEMUA"
+    per_election = ranking[~semua].groupby("instansi_kode")["jumlah_pelanggaran"].sum()
+    own_term = ranking["r_total"].where(~semua, ranking["jumlah_pemilihan"]).astype("Float64")
+    from_release = ranking["n_rilis"].astype("Float64") + ranking["r_setelah"].astype("Float64")
+    lineage = from_release.where(from_release > own_term, own_term).fillna(own_term)
+    gaps = ranking["jumlah_pelanggaran"].astype("Float64") - lineage
+    keys = "lineage:" + ranking["pemilihan"] + ":" + ranking["instansi_kode"]
+    rows = [(k, float(g), None) for k, g in zip(keys, gaps, strict=True)]
+    summed = ranking.loc[semua, ["instansi_kode", "jumlah_pemilihan"]]
+    expected = summed["instansi_kode"].map(per_election).fillna(0).astype("Float64")
+    sum_gaps = summed["jumlah_pemilihan"].astype("Float64") - expected
+    rows += [
+        (f"lineage:SEMUA-jumlah:{k}", float(g), None) for k, g in zip(summed["instansi_kode"], sum_gaps, strict=True)
+    ]
+    return rows
+
+
 def check_frame(wh: Warehouse, conn: Connection) -> pd.DataFrame:
     """One row per checked item: `wajib_nol` must be 0 (orphans, lineage), `selisih_rekonsiliasi` should be."""
     orphans = wh.execute_file(conn, "audit/select_orphan_facts.sql").all()
@@ -45,11 +66,7 @@ def check_frame(wh: Warehouse, conn: Connection) -> pd.DataFrame:
     recon = conn.execute(sql("audit/select_reconciliation_gaps.sql")).all()
     rows = [(f"orphan:{cek}", int(n), None) for cek, n in orphans]
     if not ranking.empty:
-        from_release = ranking["n_rilis"].astype("Float64") + ranking["r_setelah"].astype("Float64")
-        lineage = from_release.where(from_release > ranking["r_total"], ranking["r_total"]).fillna(ranking["r_total"])
-        gaps = ranking["jumlah_pelanggaran"].astype("Float64") - lineage
-        keys = "lineage:" + ranking["pemilihan"] + ":" + ranking["instansi_kode"]
-        rows += [(k, float(g), None) for k, g in zip(keys, gaps, strict=True)]
+        rows += _lineage_gaps(ranking)
     rows += [(f"rekonsiliasi:{batch}:{kode}", None, float(gap)) for kode, batch, gap in recon]
     frame = pd.DataFrame(rows, columns=["cek", "wajib_nol", "selisih_rekonsiliasi"])
     frame.insert(0, "baris", range(1, len(frame) + 1))

@@ -34,7 +34,8 @@ SQL_DIR = PROJECT_ROOT / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 RANKING_SQL = "mart/national_ranking.sql"
 VIEW_GLOB = "mart/create_view_*.sql"
-RANKING_MARKER = "-- @ranking: sql/mart/national_ranking.sql, :cutoff_date = CURRENT_DATE"
+RANKING_MARKER = "-- @ranking: sql/mart/national_ranking.sql, :cutoff_date = today in WIB"
+TODAY_WIB = "CAST(now() AT TIME ZONE 'Asia/Jakarta' AS DATE)"  # as mart.week: the date in Asia/Jakarta
 CONTRACT = "mart/contract.toml"
 CORE_VIEWS = "core/create_view_*.sql"
 LOCK_TIMEOUT_S = int(os.environ.get("NETRALITAS_LOCK_TIMEOUT_S", "600"))
@@ -85,16 +86,18 @@ def view_statements() -> list[tuple[str, str]]:
 
     `mart.national_ranking` is the ranking query of the publication with the cut-off set to today, inlined
     at the marker line of sql/mart/create_view_national_ranking.sql, so the methodology is written once
-    (sql/mart/national_ranking.sql).
+    (sql/mart/national_ranking.sql); it comes first, the other views in file-name order may read it.
     """
-    ranking = read_sql(RANKING_SQL).strip().rstrip(";").replace(":cutoff_date", "CURRENT_DATE")
+    ranking = read_sql(RANKING_SQL).strip().rstrip(";").replace(":cutoff_date", TODAY_WIB)
     views = []
     for path in sorted(SQL_DIR.glob(VIEW_GLOB)):
         statement = _statement(path)
-        if RANKING_MARKER in statement:
+        reads_nothing_of_the_mart = RANKING_MARKER in statement
+        if reads_nothing_of_the_mart:
             statement = statement.replace(RANKING_MARKER, ranking)
-        views.append((f"mart.{path.stem.removeprefix('create_view_')}", statement))
-    return views
+        views.append((not reads_nothing_of_the_mart, f"mart.{path.stem.removeprefix('create_view_')}", statement))
+    # mart.national_ranking first: other mart views (mart.instansi_trend) read it.
+    return [(name, statement) for _, name, statement in sorted(views, key=lambda view: view[0])]
 
 
 def mart_contract() -> dict[str, Any]:

@@ -173,7 +173,8 @@ def test_rerunning_a_week_gives_byte_identical_files_and_a_valid_data_package(wa
     assert [f["name"] for f in package["resources"][0]["schema"]["fields"]] == header
     assert first["chart.png"].startswith(b"\x89PNG")
     doc = json.loads(first["ranking.json"])
-    assert doc["tren"]["82.04"]["PILKADA-2024"] == 1
+    assert doc["tren"]["pemilihan"] == ["PILKADA-2018", "PEMILU-2019", "PILKADA-2020", "PEMILU-2024", "PILKADA-2024"]
+    assert doc["tren"]["nilai"]["82.04"] == [0, 0, 0, 0, 1]
     assert doc["minggu"] == "2024-W47"
 
 
