@@ -486,7 +486,8 @@ def _validate_isolated(spec, frames, settings, fresh, conn, wh, run_id):
         return
     batch_ids = [item.result.batch_id for item in fresh]
     try:
-        yield fresh, _validate(spec, pd.concat(frames.values(), ignore_index=True), settings, batch_ids)
+        labels = {item.result.batch_id: _label(item) for item in fresh}
+        yield fresh, _validate(spec, pd.concat(frames.values(), ignore_index=True), settings, batch_ids, run_id, labels)
         return
     except INFRASTRUCTURE_ERRORS:
         raise
@@ -494,7 +495,8 @@ def _validate_isolated(spec, frames, settings, fresh, conn, wh, run_id):
         log.warning("%s: validating all batches at once failed (%s); each batch alone", spec.suite, type(exc).__name__)
     for item in list(fresh):
         try:
-            outcome = _validate(spec, frames[item.result.batch_id], settings, [item.result.batch_id])
+            batch_id = item.result.batch_id
+            outcome = _validate(spec, frames[batch_id], settings, [batch_id], run_id, {batch_id: _label(item)})
         except INFRASTRUCTURE_ERRORS:
             raise
         except Exception as exc:
@@ -506,15 +508,26 @@ def _validate_isolated(spec, frames, settings, fresh, conn, wh, run_id):
         yield [item], outcome
 
 
+def _label(item: _Pending) -> str:
+    """How a batch is named in the GX results and Data Docs: its office and file (no content of the file)."""
+    return f"{item.result.kode_kantor or '-'} · {item.result.file_name}"
+
+
 def _validate(
-    spec: _Contract, frame: pd.DataFrame, settings: Settings, batch_ids: list[str]
+    spec: _Contract,
+    frame: pd.DataFrame,
+    settings: Settings,
+    batch_ids: list[str],
+    run_id: str | None = None,
+    labels: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int], ValidationOutcome]:
     """Drop exact repeats, derive the validated columns, and run the contract's suite once over all rows."""
     raw, duplicates = _dedupe(frame, spec.content_columns)
     prepared = spec.prepare(raw)
     prepared[DEFECT_COLUMN] = defects(prepared[NOTES_COLUMN])
     checked = spec.for_validation(prepared).drop(columns=[NOTES_COLUMN])
-    validated = run_suite(spec.suite, [*spec.rules, defect_rule()], checked, settings.gx_dir, batch_ids)
+    rules = [*spec.rules, defect_rule()]
+    validated = run_suite(spec.suite, rules, checked, settings.gx_dir, batch_ids, run_id=run_id, batch_labels=labels)
     if settings.gx_dir is not None:
         log.info("%s: Great Expectations Data Docs at %s", spec.suite, data_docs_index(settings.gx_dir))
     failures = explain(_explain_instansi(validated, prepared).failures, prepared)
@@ -745,7 +758,7 @@ def replay_batch(
         result = BatchResult(batch_id, batch["file_name"], batch["contract"], batch["kode_kantor"], "loaded")
         item = _Pending(result, [], Path(batch["landed_path"]), batch["received_at"])
         frame = spec.read(item).assign(batch_id=batch_id)
-        prepared, _, outcome = _validate(spec, frame, settings, [batch_id])
+        prepared, _, outcome = _validate(spec, frame, settings, [batch_id], run_id, {batch_id: _label(item)})
         failures = outcome.failures
         still_bad = set(failures.loc[failures["tingkat"] == "critical", "baris"].astype(int))
         released = sorted(quarantined - still_bad)

@@ -7,6 +7,9 @@ and NIPs only through their shape (`pii.mask_format`); and of a failing row GX k
 All batches of a run are validated in one pass (with `batch_id` and `baris` as the row identity), because
 GX's fixed cost per run is far larger than its cost per row. A run that dies while GX writes its project
 (suites, results, Data Docs) leaves it for the next run to repair (`_project`).
+One data asset and one checkpoint per contract; a contract's warning rules are a suite of their own
+(`<suite>_warnings`); results carry the Airflow run id as run name and list their batches by office and file;
+the Data Docs site is made to work offline from the vendored assets of `data_docs_static/` (`offline_site`).
 """
 
 from __future__ import annotations
@@ -188,8 +191,18 @@ LOCK = ".lock"
 SET_ASIDE = "set-aside"  # gx_dir/set-aside/<time>/: what a repair moved out of the project
 
 
+def quiet_great_expectations() -> None:
+    """Keep GX's chatter out of task logs and `make` output without hiding a warning or an error: on import and
+    on every context GX logs at INFO ~210 "Skipping registering function ..." lines
+    (`great_expectations._docs_decorators`) and its config saves ("Saving 1 Fluent Datasources", "missing
+    `config_provider`"). Its package logger is set to WARNING, so its warnings and errors still show.
+    Idempotent; called before GX is imported."""
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
 def _context(gx_dir: Path | None):
     """A file context under `gx_dir` (suites, results and Data Docs kept), else an ephemeral one."""
+    quiet_great_expectations()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -279,26 +292,41 @@ def data_docs_index(gx_dir: Path) -> Path:
     return gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
 
+WARNINGS = "_warnings"  # the suite of a contract's warning rules: `<suite>_warnings`
+NO_RUN_ID = "local"  # the GX run name of a validation that no Airflow run started (a tool, a test)
+STATIC = Path(__file__).with_name("data_docs_static")
+
+
 def run_suite(
     suite_name: str,
     rules: list[Rule],
     frame: pd.DataFrame,
     gx_dir: Path | None = None,
     batch_ids: list[str] | None = None,
+    *,
+    run_id: str | None = None,
+    batch_labels: dict[str, str] | None = None,
 ) -> ValidationOutcome:
     """Validate `frame` (which has `batch_id` and `baris`) against `rules` in one GX checkpoint run.
 
-    With `gx_dir`, the suite, the validation definition, the checkpoint and its results are kept in a file
-    context there and the Data Docs site is rebuilt (`data_docs_index(gx_dir)`); a project left damaged by a
-    run that died is repaired first (`_project`). `batch_ids` names every batch that gets result rows,
-    including those without any row (a report of zero cases). GX keeps only the identity of a failing row
-    (`batch_id`, `baris`), never its values.
+    One data asset per contract (`netralitas.<suite>`), one checkpoint per contract (`<suite>_checkpoint`)
+    running the contract's critical rules (suite `<suite>`) and, when it has any, its warning rules (suite
+    `<suite>_warnings`), so that a warning that fails never shows the contract as failed. The Airflow run id
+    (`run_id`) is the GX run name. With `gx_dir`, suites, validation definitions, the checkpoint and the results
+    are kept in a file context there; each result names its data asset and lists its batches (`batch_labels`:
+    batch id -> "office · file"), and the Data Docs site (`data_docs_index(gx_dir)`) is rebuilt for them and
+    made to work offline (`offline_site`). A project left damaged by a run that died is repaired first
+    (`_project`). `batch_ids` names every batch that gets result rows, including those without any row (a
+    report of zero cases). GX keeps only the identity of a failing row (`batch_id`, `baris`), never its values.
     """
+    quiet_great_expectations()
     import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
 
+    started = datetime.now(UTC)
     with _project(gx_dir) as (context, repaired):
-        # Each suite's asset is added once, to one data source (add_or_update_pandas would replace the data
-        # source, dropping the other suites' assets and orphaning their checkpoints).
+        # Each contract's asset is added once, to one data source (add_or_update_pandas would replace the data
+        # source, dropping the other contracts' assets and orphaning their checkpoints).
         try:
             source = context.data_sources.get(DATASOURCE)
         except KeyError:
@@ -311,47 +339,151 @@ def run_suite(
             batch_definition = asset.get_batch_definition("ingestion_run")
         except KeyError:
             batch_definition = asset.add_batch_definition_whole_dataframe("ingestion_run")
-        expectations = [
-            getattr(gx.expectations, rule.expectation)(
-                **rule.kwargs, severity=rule.severity, meta={"rule": index, "kolom": rule.column, "alasan": rule.reason}
+        definitions = []
+        for name, severity in ((suite_name, "critical"), (suite_name + WARNINGS, "warning")):
+            expectations = [
+                getattr(gx.expectations, rule.expectation)(
+                    **rule.kwargs, severity=rule.severity, meta={"rule": i, "kolom": rule.column, "alasan": rule.reason}
+                )
+                for i, rule in enumerate(rules)
+                if rule.severity == severity
+            ]
+            if not expectations:
+                continue
+            suite = context.suites.add_or_update(gx.ExpectationSuite(name=name, expectations=expectations))
+            definitions.append(
+                context.validation_definitions.add_or_update(
+                    gx.ValidationDefinition(name=f"{name}_ingestion", data=batch_definition, suite=suite)
+                )
             )
-            for index, rule in enumerate(rules)
-        ]
-        suite = context.suites.add_or_update(gx.ExpectationSuite(name=suite_name, expectations=expectations))
-        definition = context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(name=f"{suite_name}_ingestion", data=batch_definition, suite=suite)
-        )
-        # A repaired project gets its whole Data Docs site rebuilt below, not just this run's pages.
-        docs = gx_dir is not None and not repaired
         checkpoint = context.checkpoints.add_or_update(
             gx.Checkpoint(
-                name=f"{suite_name}_checkpoint",
-                validation_definitions=[definition],
-                actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if docs else [],
-                result_format=RESULT_FORMAT,
+                name=f"{suite_name}_checkpoint", validation_definitions=definitions, result_format=RESULT_FORMAT
             )
         )
-        run = checkpoint.run(batch_parameters={"dataframe": frame})
-        if repaired:
-            context.build_data_docs()
-    [result] = run.run_results.values()
+        run = checkpoint.run(
+            batch_parameters={"dataframe": frame},
+            run_id=RunIdentifier(run_name=run_id or NO_RUN_ID, run_time=started),
+        )
+        if gx_dir is not None:
+            _describe_batches(context, run, f"{DATASOURCE}.{suite_name}", batch_ids, batch_labels)
+            if repaired:  # a repaired project gets its whole site rebuilt, not just this run's pages
+                context.build_data_docs()
+            else:
+                suites = {identifier.expectation_suite_identifier for identifier in run.run_results}
+                context.build_data_docs(resource_identifiers=[*run.run_results, *suites])
+            offline_site(data_docs_index(gx_dir).parent, since=None if repaired else started)
     failures = []
-    for item in result.results:
-        config = item.expectation_config
-        rule = rules[config.meta["rule"]]
-        raised = _raised(item.exception_info)
-        if raised:  # e.g. a column the suite needs is missing: never a silent pass
-            raise RuntimeError(f"{suite_name}: {config.type} on {rule.column} raised: {raised}")
-        rows = _failing_rows(suite_name, item)
-        if not item.success and not rows:
-            raise RuntimeError(f"{suite_name}: {config.type} on {rule.column} failed without naming a row")
-        for batch_id, baris in rows:
-            failures.append(
-                (batch_id, int(baris), rule.column, config.type, rule.reason, rule.severity, config.meta["rule"])
-            )
+    for result in run.run_results.values():
+        for item in result.results:
+            config = item.expectation_config
+            rule = rules[config.meta["rule"]]
+            raised = _raised(item.exception_info)
+            if raised:  # e.g. a column the suite needs is missing: never a silent pass
+                raise RuntimeError(f"{suite_name}: {config.type} on {rule.column} raised: {raised}")
+            rows = _failing_rows(suite_name, item)
+            if not item.success and not rows:
+                raise RuntimeError(f"{suite_name}: {config.type} on {rule.column} failed without naming a row")
+            for batch_id, baris in rows:
+                failures.append(
+                    (batch_id, int(baris), rule.column, config.type, rule.reason, rule.severity, config.meta["rule"])
+                )
     failed = pd.DataFrame(failures, columns=[*FAILURE_COLUMNS, "rule"])
     results = _per_batch(suite_name, rules, batch_ids or list(frame["batch_id"].unique()), failed)
     return ValidationOutcome(failed[list(FAILURE_COLUMNS)], results)
+
+
+def _describe_batches(
+    context, run, asset_name: str, batch_ids: list[str] | None, labels: dict[str, str] | None
+) -> None:
+    """Name, in each stored result, its data asset and its batches (Data Docs show them as "Data asset" and
+    under "Batch Spec"): one validation covers every batch of an ingestion run, identified by office and file
+    name rather than only by GX's fingerprint of the whole frame."""
+    labels = labels or {}
+    listed = {labels.get(batch_id, batch_id): f"batch {batch_id[:12]}" for batch_id in batch_ids or []}
+    for identifier, result in run.run_results.items():
+        result.meta["batch_spec"] = {
+            "data_asset_name": asset_name,
+            "batch_data": "PandasDataFrame",
+            "batches": len(listed),
+            **({"batch (office · file)": listed} if listed else {}),
+        }
+        context.validation_results_store.set(identifier, result)
+
+
+# The CDN URLs of GX 1.24's Data Docs pages and the vendored copy (under `data_docs_static/`) each one becomes;
+# None: the tag is dropped (Vega draws only profiling charts, which these suites never produce).
+CDN_COPIES: dict[str, str | None] = {
+    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": "bootstrap-4.3.1/bootstrap.min.css",
+    "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js": "bootstrap-4.3.1/bootstrap.min.js",
+    "https://code.jquery.com/jquery-3.7.1.min.js": "jquery-3.7.1/jquery.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js": "popper.js-1.12.9/popper.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js":
+        "bootstrap-table-1.19.1/bootstrap-table.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.css":
+        "bootstrap-table-1.19.1/bootstrap-table.min.css",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js":
+        "bootstrap-table-1.19.1/bootstrap-table-filter-control.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css":
+        "bootstrap-table-1.19.1/bootstrap-table-filter-control.min.css",
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css":
+        "bootstrap-table-1.19.1/bootstrap-table-filter-control.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js":
+        "bootstrap-datepicker-1.9.0/bootstrap-datepicker.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css":
+        "bootstrap-datepicker-1.9.0/bootstrap-datepicker.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css":
+        "fontawesome-free-6.6.0/css/all.min.css",
+    "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css":
+        "bootstrap-dark-1.1.0/bootstrap-prefers-dark.min.css",
+    "https://cdn.jsdelivr.net/npm/vega@5": None,
+    "https://cdn.jsdelivr.net/npm/vega-lite@5": None,
+    "https://cdn.jsdelivr.net/npm/vega-embed@6": None,
+}  # fmt: skip
+_ASSET_LINK = re.compile(r'(?P<attr>src|href)="(?P<url>https?://[^"]+)"')
+_SCRIPT = re.compile(r'<script[^>]*\ssrc="(?P<url>https?://[^"]+)"[^>]*>\s*</script>\s*')
+_GX_LOGO = re.compile(r'https://great-expectations-web-assets\.s3\.[a-z0-9-]+\.amazonaws\.com/(?P<name>[\w.-]+)\?[^"]*')
+_LOADED = (".css", ".js")
+
+
+def offline_site(site: Path, since: datetime | None = None) -> list[str]:
+    """Make the Data Docs site under `site` render with no network: copy the vendored assets into
+    `site/static/vendor/` and point every page built since `since` (all pages when None) at them, with links
+    relative to the page (the site also works from file:// and behind any URL prefix). Returns the external
+    stylesheets and scripts it found no copy for (logged as a warning: the page then needs the network)."""
+    if not site.is_dir():
+        return []
+    vendor = site / "static" / "vendor"
+    cutoff = since.timestamp() if since and vendor.is_dir() else None  # a site never made offline: every page
+    shutil.copytree(STATIC, vendor, dirs_exist_ok=True)
+    unmapped: set[str] = set()
+    for page in site.rglob("*.html"):
+        if cutoff is not None and page.stat().st_mtime < cutoff:
+            continue
+        html = page.read_text(encoding="utf-8")
+        to_vendor = Path(os.path.relpath(vendor, page.parent)).as_posix()
+        to_images = Path(os.path.relpath(site / "static" / "images", page.parent)).as_posix()
+
+        def script(match: re.Match[str]) -> str:
+            url = match["url"]
+            return "" if url in CDN_COPIES and CDN_COPIES[url] is None else match.group()
+
+        def link(match: re.Match[str], to_vendor: str = to_vendor) -> str:
+            url = match["url"]
+            if CDN_COPIES.get(url):
+                return f'{match["attr"]}="{to_vendor}/{CDN_COPIES[url]}"'
+            if url.split("?", 1)[0].endswith(_LOADED) or (match["attr"] == "src" and url not in CDN_COPIES):
+                unmapped.add(url)
+            return match.group()
+
+        rewritten = _SCRIPT.sub(script, html)
+        rewritten = _GX_LOGO.sub(lambda m, to_images=to_images: f"{to_images}/{m['name']}", rewritten)
+        rewritten = _ASSET_LINK.sub(link, rewritten)
+        if rewritten != html:
+            atomic_write(page, rewritten.encode("utf-8"))
+    if unmapped:
+        log.warning("Data Docs: no local copy of %s: these pages need the network", ", ".join(sorted(unmapped)))
+    return sorted(unmapped)
 
 
 def _failing_rows(suite_name: str, item) -> list[tuple[str, int]]:

@@ -9,6 +9,7 @@ import csv
 import json
 import logging
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -73,6 +74,20 @@ def _write_batch_file(folder: Path, name: str, rows: list[dict[str, str]]) -> Pa
     return atomic_write(folder / name, json.dumps({"rows": rows}, ensure_ascii=False).encode("utf-8"), 0o600)
 
 
+@contextmanager
+def _one_line_per_office():
+    """The client logs each office it fetched at INFO; the pull logs one line per office with the same facts
+    (rows, pages, since, watermark) and its outcome, so the client's INFO lines are held back meanwhile. Its
+    warnings (a retry, a refused page) still show."""
+    client_log = logging.getLogger("include.netralitas.sources.api_client")
+    level = client_log.level
+    client_log.setLevel(max(logging.WARNING, level))
+    try:
+        yield
+    finally:
+        client_log.setLevel(level)
+
+
 def pull_offices(
     wh: Warehouse,
     settings: Settings,
@@ -102,7 +117,8 @@ def pull_offices(
                 records.append({**vars(result), "base_url": group[0].base_url, "pulled_at": now, "run_id": run_id})
                 log.warning("office API %s: failed — %s", kode, error)
             continue
-        fetched, failed = client.fetch_many(offices, {k: marks.get(k) for k in offices})
+        with _one_line_per_office():
+            fetched, failed = client.fetch_many(offices, {k: marks.get(k) for k in offices})
         now = datetime.now(UTC)
         for kode in offices:
             if kode in failed:
@@ -118,7 +134,8 @@ def pull_offices(
                     result.status, result.rows, result.file_name = "ok", len(got.rows), name
             results.append(result)
             records.append({**vars(result), "base_url": client.base_url, "pulled_at": now, "run_id": run_id})
-            log.info("office API %s: %s rows=%d pages=%d%s", kode, result.status, result.rows, result.pages,
+            log.info("office API %s: %s rows=%d pages=%d since %s watermark %s%s", kode, result.status, result.rows,
+                     result.pages, marks.get(kode), result.watermark,
                      f" — {result.error}" if result.error else "")  # fmt: skip
     if records:
         with wh.begin() as conn:

@@ -104,7 +104,7 @@ def build_warehouse(wh: Warehouse, *, gx_dir: Path | None = None, run_id: str | 
                 changed += wh.execute_file(conn, step, {"merged_at": datetime.now(UTC)}).rowcount or 0
             if changed == 0:  # nothing new since the last build, whose checks hold for this very state
                 return _row_counts(conn)
-            outcome = run_suite(WAREHOUSE_SUITE, warehouse_rules(), check_frame(wh, conn), gx_dir)
+            outcome = run_suite(WAREHOUSE_SUITE, warehouse_rules(), check_frame(wh, conn), gx_dir, run_id=run_id)
             results = outcome.results.assign(run_id=run_id, validated_at=datetime.now(UTC))
             errors = outcome.failures[outcome.failures["tingkat"] == "critical"]
             if not errors.empty:  # raised inside the transaction, so it rolls back

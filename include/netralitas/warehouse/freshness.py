@@ -44,12 +44,15 @@ class StaleOffice:
         return f"{self.kode_kantor} {self.wilayah}: laporan terakhir {self.laporan_terakhir:%Y-%m-%d} ({days} hari)"
 
 
-def stale_offices(wh: Warehouse, *, as_of: datetime, days: int) -> list[StaleOffice]:
-    """Offices whose latest loaded case report (received up to `as_of`) is older than `days`, or missing;
-    the ones with no report at all up to `as_of` first, then the longest silent."""
+def stale_offices(wh: Warehouse, *, as_of: datetime, days: int, migrate: bool = True) -> list[StaleOffice]:
+    """Offices whose latest loaded case report (reported up to `as_of`) is older than `days`, or missing;
+    the ones with no report at all up to `as_of` first, then the longest silent. A batch pulled from an
+    office's API counts at its report date (the pull's watermark), not when it was fetched: a week run
+    later, or a backfill, sees the API offices as they were. `migrate=False` for a reader (the UI page)."""
     if as_of.tzinfo is None:
         raise ValueError("as_of must be timezone-aware")
-    wh.migrate()
+    if migrate:
+        wh.migrate()
     latest = wh.query_file("audit/select_latest_report_per_office.sql", {"as_of": as_of})
     last_seen = {
         row.kode_kantor: pd.Timestamp(row.laporan_terakhir).tz_convert(as_of.tzinfo).to_pydatetime()

@@ -8,6 +8,7 @@ The frames hold sentinel strings (a fake 18-digit NIP-like value, names) in the 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -127,6 +128,7 @@ def reload(gx_dir: Path, capfd) -> dict[str, list[str]]:
         "suites": sorted(s.name for s in context.suites.all()),
         "definitions": sorted(d.name for d in context.validation_definitions.all()),
         "checkpoints": sorted(c.name for c in context.checkpoints.all()),
+        "assets": sorted(f"{d.name}.{a.name}" for d in context.data_sources.all().values() for a in d.assets),
     }
     out, err = capfd.readouterr()
     assert "Skipping Bad Configs" not in out + err, out + err
@@ -165,8 +167,8 @@ def test_every_failing_row_is_found_and_gx_keeps_none_of_their_values(tmp_path, 
     written = files(gx_dir)
     pages = [name for name in written if name.endswith(".html") and "/static/" not in name]
     results_json = [name for name in written if "/uncommitted/validations/" in name and name.endswith(".json")]
-    assert len(pages) >= 5  # index, 2 suites, 2 validation results
-    assert len(results_json) == 2
+    assert len(pages) >= 7  # index, 3 suites, 3 validation results
+    assert len(results_json) == 3  # the release's warning rule has a suite of its own
     for name, content in written.items():
         for sentinel in SENTINELS:
             assert sentinel.encode() not in content, f"{sentinel!r} in {name}"
@@ -186,11 +188,12 @@ def test_every_failing_row_is_found_and_gx_keeps_none_of_their_values(tmp_path, 
             "unexpected_index_list": [{"batch_id": ["b1"], "baris": [3]}],
         }
     ]  # fmt: skip
-    # Both suites' assets share one data source: the saved project reloads whole.
+    # Both contracts' assets share one data source: the saved project reloads whole.
     assert reload(gx_dir, capfd) == {
-        "suites": [CASE_SUITE, RELEASE_SUITE],
-        "definitions": [f"{CASE_SUITE}_ingestion", f"{RELEASE_SUITE}_ingestion"],
+        "suites": [CASE_SUITE, RELEASE_SUITE, f"{RELEASE_SUITE}_warnings"],
+        "definitions": [f"{CASE_SUITE}_ingestion", f"{RELEASE_SUITE}_ingestion", f"{RELEASE_SUITE}_warnings_ingestion"],
         "checkpoints": [f"{CASE_SUITE}_checkpoint", f"{RELEASE_SUITE}_checkpoint"],
+        "assets": [f"netralitas.{CASE_SUITE}", f"netralitas.{RELEASE_SUITE}"],
     }
     assert not (gx_dir / RUNNING).exists()
 
@@ -264,7 +267,7 @@ def test_the_run_after_a_killed_one_repairs_the_project(project, tmp_path, capfd
     else:
         assert path.read_bytes() != (b"" if cut == "empty" else content[: len(content) // 2])
     pages = docs_pages_whole(gx_dir)  # the whole site rebuilt: a page for every result, both suites'
-    assert sum(RELEASE_SUITE in p for p in pages) == 3  # its suite page and its two results
+    assert sum(RELEASE_SUITE in p for p in pages) == 6  # its two suites' pages (critical, warnings), 2 results each
     # The other suite's definition and checkpoint are made again by its next run.
     assert reload(gx_dir, capfd)["checkpoints"] == [f"{CASE_SUITE}_checkpoint"]
     run_release(gx_dir)
@@ -290,3 +293,72 @@ def test_an_expectation_that_cannot_run_is_never_a_silent_pass():
     frame = case_frame().drop(columns=["kantor_berkas"])
     with pytest.raises(RuntimeError, match="kantor_berkas"):
         run_suite(CASE_SUITE, case_report_rules(["82.01", "82.02"], TODAY), frame, None, ["b1", "b2", "b3"])
+
+
+# -- results a person can navigate; warnings as warnings; a site that works offline ---------------------------
+
+
+def test_a_result_names_its_run_asset_and_batches_and_a_failed_warning_leaves_the_contract_passed(tmp_path):
+    from include.netralitas.quality.gx import WAREHOUSE_SUITE, warehouse_rules
+
+    gx_dir = tmp_path / "gx"
+    frame = pd.DataFrame(
+        {"batch_id": ["w1", "w1"], "baris": [1, 2], "wajib_nol": [0, 0], "selisih_rekonsiliasi": [0, 3]}
+    )  # fmt: skip  (only the warning rule fails)
+    labels = {"w1": "82.04 · 82.04_20241125.csv"}
+    outcome = run_suite(
+        WAREHOUSE_SUITE, warehouse_rules(), frame, gx_dir, ["w1"], run_id="manual__x", batch_labels=labels
+    )
+    assert set(outcome.failures["tingkat"]) == {"warning"}
+
+    stored = {
+        p.parts[-4]: json.loads(p.read_text()) for p in (gx_dir / "gx" / "uncommitted" / "validations").rglob("*.json")
+    }
+    assert set(stored) == {WAREHOUSE_SUITE, f"{WAREHOUSE_SUITE}_warnings"}
+    assert stored[WAREHOUSE_SUITE]["success"] is True  # the critical checks passed
+    assert stored[f"{WAREHOUSE_SUITE}_warnings"]["success"] is False
+    for result in stored.values():
+        assert result["meta"]["run_id"]["run_name"] == "manual__x"
+        spec = result["meta"]["batch_spec"]
+        assert spec["data_asset_name"] == f"netralitas.{WAREHOUSE_SUITE}"
+        assert spec["batch (office · file)"] == {"82.04 · 82.04_20241125.csv": "batch w1"}
+    page = next((data_docs_index(gx_dir).parent / "validations" / WAREHOUSE_SUITE).rglob("*.html")).read_text()
+    assert "82.04 · 82.04_20241125.csv" in page
+    assert "manual__x" in page
+
+
+def test_offline_site_points_every_page_at_the_vendored_copies(tmp_path):
+    from include.netralitas.quality.gx import CDN_COPIES, offline_site
+
+    site = tmp_path / "site"
+    page = site / "validations" / "suite" / "run" / "time" / "batch.html"
+    page.parent.mkdir(parents=True)
+    (site / "static" / "images").mkdir(parents=True)
+    (site / "static" / "images" / "logo-long.png").write_bytes(b"GX ships its logo in the site")
+    links = "".join(
+        f'<script src="{url}"></script>\n'
+        if url.endswith((".js", "@5", "@6"))
+        else f'<link href="{url}" rel="stylesheet">'
+        for url in CDN_COPIES
+    )
+    logo = "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/logo-long.png?d=1&dataContextId=abc"
+    unknown = "https://cdn.example.org/lib.min.js"
+    page.write_text(
+        f'<html><head>{links}<script src="{unknown}"></script></head><body><img src="{logo}"></body></html>'
+    )
+    (site / "index.html").write_text(
+        f'<html><head>{links}</head><body><a href="https://greatexpectations.io">GX</a></body></html>'
+    )
+
+    assert offline_site(site) == [unknown]
+
+    for html_file in (page, site / "index.html"):
+        html = html_file.read_text()
+        assert "vega" not in html
+        assert "amazonaws" not in html
+        assert 'href="https://greatexpectations.io"' in html or html_file == page  # a plain link stays a link
+        local = [u for u in re.findall(r'(?:src|href)="([^"]+)"', html) if not u.startswith("http")]
+        assert len(local) == len([u for u in CDN_COPIES.values() if u]) + (html_file == page)
+        for url in local:
+            assert (html_file.parent / url).resolve().is_file(), url  # relative to the page, and there
+    assert (site / "static" / "vendor" / "bootstrap-4.3.1" / "LICENSE").is_file()

@@ -62,3 +62,40 @@ def test_the_threshold_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("NETRALITAS_FRESHNESS_DAYS", "seminggu")
     with pytest.raises(ValueError, match="whole number of days"):
         freshness_days()
+
+
+def test_an_api_pulled_batch_counts_at_its_report_date_not_when_it_was_fetched(warehouse, settings):
+    """The demo's (and a backfill's) case: the pull runs long after the rows were reported. The office's
+    report date is the pull's watermark (the received-at of the newest row it served)."""
+    import json
+
+    from include.netralitas.warehouse.database import sql
+
+    reported, fetched = AS_OF - timedelta(days=3), AS_OF + timedelta(days=300)
+    name = f"82.04_api_{fetched:%Y%m%dT%H%M%S%fZ}.json"
+    settings.api_pull_drop.mkdir(parents=True, exist_ok=True)
+    row = dict(zip(HEADER.split(","), ROW.format(kode="82.04", n="1").split(","), strict=True))
+    (settings.api_pull_drop / name).write_text(json.dumps({"rows": [row]}))
+    os.utime(settings.api_pull_drop / name, (fetched.timestamp(), fetched.timestamp()))
+    pull = {"kode_kantor": "82.04", "base_url": "http://127.0.0.1:9", "pulled_at": fetched, "run_id": None,
+            "status": "ok", "rows": 1, "pages": 1, "watermark": reported.isoformat(), "file_name": name,
+            "error": None}  # fmt: skip
+    with warehouse.begin() as conn:
+        conn.execute(sql("landing/insert_api_pull.sql"), pull)
+    assert [r.status for r in ingest_case_reports(warehouse, settings, hmac_key(settings))] == ["loaded"]
+
+    assert "82.04" not in {s.kode_kantor for s in stale_offices(warehouse, as_of=AS_OF, days=14)}
+    early = AS_OF - timedelta(days=4)  # before the office reported: it had sent nothing yet
+    assert "82.04" in {s.kode_kantor for s in stale_offices(warehouse, as_of=early, days=14) if not s.laporan_terakhir}
+    from include.netralitas.warehouse.build import build_warehouse
+
+    build_warehouse(warehouse)  # core.region, which the mart view lists the offices from
+    with warehouse.session() as conn:
+        [(_, latest)] = conn.execute(
+            sql("audit/select_latest_report_per_office.sql"), {"as_of": AS_OF + timedelta(days=400)}
+        ).all()
+        [[view]] = conn.exec_driver_sql(
+            "SELECT laporan_terakhir FROM mart.office_freshness WHERE kode_kantor = '82.04'"
+        ).all()
+    assert latest == view
+    assert abs((latest - reported).total_seconds()) < 1
