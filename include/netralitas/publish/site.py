@@ -41,7 +41,7 @@ def write_week(publish_dir: Path, week: str, files: dict[str, bytes], *, index: 
         try:
             for name, content in files.items():
                 current = staging / name
-                current.parent.mkdir(exist_ok=True)  # provinsi/<kode>.html
+                current.parent.mkdir(parents=True, exist_ok=True)  # provinsi/<kode>.html, versi/<n>/...
                 current.write_bytes(content)
             current = staging
             os.chmod(staging, 0o755)
