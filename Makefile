@@ -26,6 +26,8 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__UNIT_TEST_MODE := False
 export GX_ANALYTICS_ENABLED := False
 export NO_COLOR := 1
+# the demo and `make run` sign their publication off at once (README.md, "Sign-off before going public")
+export NETRALITAS_PUBLISH_APPROVAL ?= auto
 
 .PHONY: help install demo run test test-fast reliability lint fmt lock check-lock bench bench-embedded airflow-db clean
 

@@ -13,12 +13,20 @@ time, from 2024-W45 or from the week set in `$NETRALITAS_PUBLISH_FIRST_WEEK` (re
 earlier weeks, back to 2018-W01, are published by `airflow backfill create` or the `week` param
 (`YYYY-Www`). A week that has not ended is refused, unless `preview` is set: then it is rendered to
 `preview/<YYYY-Www>/` and never frozen. Re-running a published week returns its frozen snapshot; pass
-`force_reason` to re-publish, recorded in `audit.publication_log`.
+`force_reason` to re-publish: a correction, shown on the week's page ("Ralat"), in `corrections.json` and
+`feed.xml`, with the superseded version kept under `<YYYY-Www>/versi/<n>/`.
+
+Tasks: `stage` builds the week's files in `$NETRALITAS_PUBLISH_STAGING_DIR/<YYYY-Www>/` (not public);
+`sign_off` (Airflow's `ApprovalOperator`, Browse → Required Actions) asks a data steward, showing the top 10,
+the movement against the last published week and the open quarantine; `publish` publishes exactly the staged
+files and records who approved and when in `audit.publication_log`. Reject: nothing is published, the
+rejection is logged and on-call alerted. `NETRALITAS_PUBLISH_APPROVAL=auto` approves at once (demo, tests).
 
 * **Runbook:** `docs/runbook.md#publish_weekly_ranking` in the repository: failures and the daily tasks.
 * **Owner:** netralitas-data.
 * **When it fails:** a week folder appears complete or not at all; re-run the task. `WeekNotPublishable`:
-  the week lies before 2018-W01 or has not ended; nothing was written.
+  the week lies before 2018-W01 or has not ended; nothing was written. `StalePublication` in `publish`: the
+  week was published by another run while this one waited for sign-off; clear the run from `stage`.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from airflow.sdk import Param, task
 from netralitas_schedule import IsoWeekTimetable, ScheduledRunLogicalDate
 
 from include.netralitas.orchestration import alerts, assets, defaults, tags
+from include.netralitas.orchestration.signoff import PublicationSignOff
 
 with alerts.DeadlineDag(
     dag_id="publish_weekly_ranking",
@@ -48,9 +57,10 @@ with alerts.DeadlineDag(
     doc_md=__doc__,
 ):
 
-    @task(outlets=assets.outlets("publish_weekly_ranking"))
-    def publish(params: dict | None = None, data_interval_start: datetime | None = None) -> dict:
-        from include.netralitas.publish.publication import publish_week
+    @task
+    def stage(params: dict | None = None, data_interval_start: datetime | None = None) -> dict:
+        """Build the week's files in the staging folder (not public) and the approval request's body."""
+        from include.netralitas.publish.staging import stage_week
         from include.netralitas.settings import get_settings
         from include.netralitas.warehouse.database import Warehouse
         from include.netralitas.weeks import IsoWeek, publishable_week
@@ -59,14 +69,34 @@ with alerts.DeadlineDag(
         preview = bool(params.get("preview"))
         week = publishable_week(params.get("week") or IsoWeek.containing(data_interval_start), preview=preview)
         settings = get_settings()
-        result = publish_week(
-            Warehouse(settings.warehouse_url),
-            settings.publish_dir,
-            week,
-            force_reason=params.get("force_reason"),
-            preview=preview,
+        wh = Warehouse(settings.warehouse_url)
+        wh.migrate()
+        staged = stage_week(
+            wh, settings.publish_dir, settings.publish_staging_dir, week,
+            force_reason=params.get("force_reason"), preview=preview,
+        )  # fmt: skip
+        print(f"{staged['week']}: staged in {staged['folder']} ({staged['outcome']}), waiting for sign-off")
+        return staged
+
+    @task(outlets=assets.outlets("publish_weekly_ranking"))
+    def publish(staged: dict, answer: dict) -> dict:
+        """Publish exactly the staged files (runs only when approved), with who approved and when."""
+        from pathlib import Path
+
+        from include.netralitas.orchestration.signoff import decision
+        from include.netralitas.publish.staging import publish_staged
+        from include.netralitas.settings import get_settings
+        from include.netralitas.warehouse.database import Warehouse
+
+        settings = get_settings()
+        approval = decision(answer)
+        result = publish_staged(
+            Warehouse(settings.warehouse_url), settings.publish_dir, Path(staged["folder"]), approval
         )
-        print(f"{result.week}: {result.outcome_text}; {result.rows} rows in {result.folder}")
+        print(f"{result.week}: {result.outcome_text}; approved by {approval.by}; {result.rows} rows in {result.folder}")
         return result.summary()
 
-    publish()
+    staged = stage()
+    sign_off = PublicationSignOff(task_id="sign_off", stage_task_id="stage")
+    staged >> sign_off
+    publish(staged, sign_off.output)

@@ -31,6 +31,8 @@ os.environ.update(
         "NO_COLOR": "1",
         # tests drop a file and ingest it at once; the settle interval has tests of its own
         "NETRALITAS_SETTLE_SECONDS": "0",
+        # the weekly DAG's sign-off approves at once; tests/dags/test_publish_signoff.py answers it by hand
+        "NETRALITAS_PUBLISH_APPROVAL": "auto",
     }
 )
 PG_URL = os.environ.get("NETRALITAS_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -122,6 +124,7 @@ def demo_build(tmp_path_factory):
             "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
             "GX_ANALYTICS_ENABLED": "False",
             "NO_COLOR": "1",
+            "NETRALITAS_PUBLISH_APPROVAL": "auto",
             # what the runbook's set-up adds: an activated venv and the operator's own files
             "VIRTUAL_ENV": str(Path(venv_bin).parent),
             "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -135,6 +138,7 @@ def demo_build(tmp_path_factory):
         assert done.returncode == 0, f"{' '.join(step)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     published = tmp_path_factory.mktemp("demo-published") / DEMO_WEEK
     shutil.copytree(var / "publish" / DEMO_WEEK, published)  # the files themselves, behind the week's link
+    shutil.copy(var / "publish" / "index.html", published.parent / "index.html")  # the week index beside it
     yield SimpleNamespace(env=env, var=var, published=published)
     shutil.rmtree(var, ignore_errors=True)
 

@@ -178,6 +178,11 @@ def summary_text(chain: ChainRun, accounting: list[dict[str, Any]], data_docs: P
     for name in ("ranking.csv", "index.html", "ranking.json", "chart.png", "datapackage.json"):
         if name in files:
             lines.append(f"  {name + ':':<17} {files[name]}")
+    pages = sorted(name for name in files if name.startswith("provinsi/"))
+    if pages:
+        lines.append(
+            f"  {'provinsi/:':<17} {files[pages[0]].parent} ({len(pages)} province page{'s' * (len(pages) > 1)})"
+        )
     if not files:
         lines.append("  no published file exists")
     if data_docs.is_file():
@@ -241,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.force_reason is not None and not args.force_reason.strip():
         parser.error("--force-reason needs a reason (it is recorded and shown with the week)")
 
+    # a one-shot local run has nobody to answer the sign-off: approve it unless the operator chose otherwise
+    os.environ.setdefault("NETRALITAS_PUBLISH_APPROVAL", "auto")
     from include.netralitas.quality.gx import data_docs_index
     from include.netralitas.settings import get_settings, hmac_key
 

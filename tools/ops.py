@@ -234,7 +234,8 @@ def publications(args: argparse.Namespace, settings: Settings) -> int:
     show(weeks, "no published week")
     log = query(
         settings,
-        f"SELECT minggu, tindakan, alasan, dicatat_pada, sha256_csv FROM audit.publication_log{where}"
+        "SELECT minggu, tindakan, alasan, dicatat_pada, disetujui_oleh, disetujui_pada, sha256_csv"
+        f" FROM audit.publication_log{where}"
         " ORDER BY dicatat_pada, minggu",
         params,
     )

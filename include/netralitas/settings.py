@@ -36,6 +36,10 @@ class Settings:
     # A dropped file modified less than this many seconds ago may still be being written: it waits for the
     # next run (uploaders should write `<name>.part` and rename it when complete).
     settle_seconds: float = 60.0
+    # The weekly publication is built here first and made public only after sign-off (never under publish_dir).
+    publish_staging_dir: Path | None = None
+    # NETRALITAS_PUBLISH_APPROVAL: `manual` (a data steward answers the approval request) or `auto`.
+    publish_approval: str = "manual"
 
     @property
     def case_report_drop(self) -> Path:
@@ -68,7 +72,21 @@ def get_settings() -> Settings:
         gx_dir=_path("NETRALITAS_GX_DIR", var_dir / "gx"),
         office_endpoints=Path(endpoints).expanduser().resolve() if endpoints else None,
         settle_seconds=float(os.environ.get("NETRALITAS_SETTLE_SECONDS", "60")),
+        publish_staging_dir=_path("NETRALITAS_PUBLISH_STAGING_DIR", var_dir / "publish-staging"),
+        publish_approval=approval_mode(os.environ.get("NETRALITAS_PUBLISH_APPROVAL")),
     )
+
+
+APPROVAL_MODES = ("manual", "auto")
+
+
+def approval_mode(value: str | None) -> str:
+    """`manual` (the default: a data steward signs each new publication off) or `auto` (the demo, `make run`,
+    the tests); anything else is an error rather than a guess."""
+    mode = (value or "manual").strip().lower()
+    if mode not in APPROVAL_MODES:
+        raise ValueError(f"NETRALITAS_PUBLISH_APPROVAL={value!r}: use manual or auto")
+    return mode
 
 
 def hmac_key(settings: Settings, explicit: str | None = None, *, create: bool = False) -> bytes:

@@ -3,7 +3,9 @@
 -- published; read only for a week frozen before its version was), and the forced re-publications
 -- (corrections) of w recorded so far.
 WITH first_published AS (
-    SELECT minggu, MIN(dicatat_pada) AS pertama FROM audit.publication_log GROUP BY minggu
+    SELECT minggu, MIN(dicatat_pada) AS pertama FROM audit.publication_log
+    WHERE tindakan <> 'ditolak'  -- a week rejected at sign-off was not published
+    GROUP BY minggu
 )
 SELECT
     (SELECT COUNT(*) FROM first_published WHERE minggu <> :w) AS other_weeks,

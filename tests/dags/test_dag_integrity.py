@@ -104,7 +104,9 @@ def test_every_table_and_file_written_is_an_asset_of_its_task(dagbag):
     written = {name for names in assets.PRODUCED.values() for name in names}
     assert tables - written == set()
     files = {name for name in written if assets.uri(name).startswith(assets.PUBLICATION_ROOT)}
-    assert files == {"ranking.csv", "ranking.json", "index.html", "chart.png", "datapackage.json"}
+    assert files == {
+        "ranking.csv", "ranking.json", "index.html", "chart.png", "datapackage.json", "feed.xml", "corrections.json",
+    }  # fmt: skip
 
 
 def test_publication_runs_on_the_iso_week_timetable_with_its_deadline(dagbag):

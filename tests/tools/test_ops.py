@@ -8,6 +8,7 @@ import sys
 import pytest
 from sqlalchemy import text
 
+from include.netralitas import METHODOLOGY_VERSION
 from include.netralitas.ingest.pipeline import ingest_case_reports
 from include.netralitas.settings import hmac_key
 from include.netralitas.warehouse.build import build_warehouse
@@ -121,7 +122,7 @@ def test_publish_tool_publishes_reuses_and_forces_with_a_reason(loaded, warehous
     code, out = run(capsys, "publications", "--week", "2024-W48")
     assert code == 0
     assert "koreksi alias Bima" in out
-    assert out.splitlines()[1].split()[:2] == ["2024-W48", "1"]  # week, methodology version
+    assert out.splitlines()[1].split()[:2] == ["2024-W48", METHODOLOGY_VERSION]  # week, methodology version
 
 
 @pytest.mark.parametrize("warehouse_url", ["duckdb"], indirect=True)

@@ -40,8 +40,8 @@ PRODUCED = {
         "audit.reference_load",
     ),
     "publish_weekly_ranking": (
-        "mart.publication", "mart.publication_row", "audit.publication_log",
-        "ranking.csv", "ranking.json", "index.html", "chart.png", "datapackage.json",
+        "mart.publication", "mart.publication_row", "audit.publication_log", "audit.publication_correction",
+        "ranking.csv", "ranking.json", "index.html", "chart.png", "datapackage.json", "feed.xml", "corrections.json",
     ),
 }  # fmt: skip
 

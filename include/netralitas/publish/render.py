@@ -1,20 +1,18 @@
-"""The week's five files rendered from its frozen snapshot: CSV, JSON, the HTML page, the chart and the
-Frictionless descriptor. Every value in a page is escaped (Jinja2 autoescape, product.md §7)."""
+"""The week's data files rendered from its frozen snapshot: CSV, JSON, the chart and the Frictionless
+descriptor. The HTML pages are `pages.py`."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from datetime import datetime
-from functools import cache
-from pathlib import Path
+import textwrap
 
 import pandas as pd
 
 from include.netralitas.contracts import PEMILIHAN, PEMILIHAN_ALL, PEMILIHAN_LABELS
-from include.netralitas.publish.ranking import RANKING_COLUMNS, trend_rows
-from include.netralitas.weeks import WIB
+from include.netralitas.publish.pages import province_facts
+from include.netralitas.publish.ranking import RANKING_COLUMNS
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -36,32 +34,6 @@ def render_csv(rows: pd.DataFrame) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-         "November", "Desember")  # fmt: skip
-
-
-def _tanggal(iso: str) -> str:
-    """`2024-12-01T23:59:59+07:00` -> `1 Desember 2024 pukul 23.59 WIB` (shown in Asia/Jakarta)."""
-    moment = datetime.fromisoformat(iso).astimezone(WIB)
-    return f"{moment.day} {BULAN[moment.month - 1]} {moment.year} pukul {moment:%H.%M} WIB"
-
-
-def _text(value: object, missing: str = "") -> str:
-    return missing if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)) else str(value)
-
-
-CHART_LABEL = PEMILIHAN_LABELS["SEMUA"].lower()
-
-
-def _movement_class(move: str) -> str:
-    return move.split(" ", 1)[0]
-
-
-def _movement_label(move: str) -> str:
-    """`naik 2` -> `▲ naik 2`, `turun 1` -> `▼ turun 1`, `baru` -> `● baru`, `tetap` -> `= tetap`."""
-    return {"naik": "▲", "turun": "▼", "baru": "●", "tetap": "="}.get(_movement_class(move), "") + " " + move
-
-
 def render_chart(rows: pd.DataFrame) -> bytes:
     """A horizontal bar chart (PNG) of the all-elections block, or of the first block when there is none."""
     import matplotlib
@@ -72,12 +44,17 @@ def render_chart(rows: pd.DataFrame) -> bytes:
     block = rows[rows["pemilihan"] == "SEMUA"]
     if block.empty:
         block = rows[rows["pemilihan"] == rows["pemilihan"].iloc[0]] if not rows.empty else rows
-    labels = [f"{int(r.peringkat)}. {r.instansi}" for r in block.itertuples()][::-1]
+    # long names on two lines, so that the bars keep most of the width
+    labels = [textwrap.fill(f"{int(r.peringkat)}. {r.instansi}", 36) for r in block.itertuples()][::-1]
     values = [int(v) for v in block["jumlah_pelanggaran"]][::-1]
-    figure, axes = plt.subplots(figsize=(10, 0.45 * max(len(values), 1) + 1.2), dpi=100)
+    figure, axes = plt.subplots(figsize=(10, 0.55 * max(len(values), 1) + 1.2), dpi=100)
     axes.barh(labels, values, color="#b22222")
+    axes.set_xlim(0, max(values, default=1) * 1.1)  # room for the value after the longest bar
     axes.set_xlabel("Jumlah pelanggaran")
-    axes.set_title("Instansi dengan pelanggaran netralitas ASN terbanyak")
+    title = "Instansi dengan pelanggaran netralitas ASN terbanyak"
+    if not block.empty:
+        title += f" ({PEMILIHAN_LABELS.get(str(block['pemilihan'].iloc[0]), '').lower()})"
+    axes.set_title(title)
     for position, value in enumerate(values):
         axes.text(value, position, f" {value}", va="center")
     figure.tight_layout()
@@ -185,61 +162,6 @@ def render_json(rows: pd.DataFrame, header: dict) -> bytes:
         "baris": [{c: _plain(getattr(r, c)) for c in RANKING_COLUMNS} for r in rows.itertuples()],
     }
     for key in ("versi", "provinsi"):  # since methodology v2; a week frozen before keeps its bytes
-        if key in meta:
-            doc[key] = meta[key]
+        if key in meta:  # each province with its page, each row with its sentence to quote
+            doc[key] = province_facts(meta) if key == "provinsi" else meta[key]
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-
-
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-
-@cache
-def _templates():
-    """The page templates, autoescaped: every value in a page is escaped (product.md §7)."""
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=True, keep_trailing_newline=True, undefined=StrictUndefined
-    )
-
-
-def render_html(rows: pd.DataFrame, header: dict) -> bytes:
-    meta = json.loads(header["metadata_json"])
-    elections, trend = trend_rows(meta)
-    sections = []
-    for pemilihan, block in rows.groupby("pemilihan", sort=False):
-        top = max(int(block["jumlah_pelanggaran"].max()), 1)
-        items = [
-            {
-                "peringkat": int(r.peringkat),
-                "instansi": str(r.instansi),
-                "provinsi": _text(r.provinsi, "—"),
-                "jumlah": int(r.jumlah_pelanggaran),
-                "width": f"{100 * int(r.jumlah_pelanggaran) / top:.1f}",
-                "peringkat_provinsi": "" if pd.isna(r.peringkat_provinsi) else int(r.peringkat_provinsi),
-                "kelas": _movement_class(str(r.perubahan)),
-                "perubahan": _movement_label(str(r.perubahan)),
-                "tren": " · ".join(str(n) for n in trend.get(str(r.instansi_kode), [])),
-            }
-            for r in block.itertuples()
-        ]
-        sections.append({"label": PEMILIHAN_LABELS.get(str(pemilihan), str(pemilihan)), "rows": items})
-    page = (
-        _templates()
-        .get_template("week.html.j2")
-        .render(
-            minggu=header["minggu"],
-            batas_waktu=_tanggal(meta["batas_waktu"]),
-            dibuat_pada=_tanggal(meta["dibuat_pada"]),
-            chart_label=CHART_LABEL,
-            trend_label=" · ".join(PEMILIHAN_LABELS[p] for p in elections),
-            sections=sections,
-            versi_metodologi=header["versi_metodologi"],
-            sumber=meta["sumber"],
-        )
-    )
-    return page.encode("utf-8")
-
-
-def render_index(weeks: list[str]) -> bytes:
-    return _templates().get_template("index.html.j2").render(weeks=list(reversed(weeks))).encode()

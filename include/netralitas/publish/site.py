@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from include.netralitas.files import atomic_write
-from include.netralitas.publish.render import render_index
+from include.netralitas.publish.pages import render_index
 from include.netralitas.weeks import IsoWeek
 
 VERSIONS_DIR = ".weeks"
@@ -41,14 +41,16 @@ def write_week(publish_dir: Path, week: str, files: dict[str, bytes], *, index: 
         try:
             for name, content in files.items():
                 current = staging / name
+                current.parent.mkdir(parents=True, exist_ok=True)  # provinsi/<kode>.html, versi/<n>/...
                 current.write_bytes(content)
             current = staging
             os.chmod(staging, 0o755)
             os.replace(staging, version)
         except OSError as exc:  # a full disk, say: nothing half-written stays, the previous version is untouched
             shutil.rmtree(staging, ignore_errors=True)
-            message = f"publishing week {week} failed writing {current.name}: {exc.strerror or exc}"
-            raise OSError(exc.errno, message, str(publish_dir / week / current.name)) from exc
+            failed = current.name if current == staging else str(current.relative_to(staging))  # provinsi/82.html
+            message = f"publishing week {week} failed writing {failed}: {exc.strerror or exc}"
+            raise OSError(exc.errno, message, str(publish_dir / week / failed)) from exc
     link = publish_dir / week
     if link.exists() and not link.is_symlink():
         raise RuntimeError(f"{link} is a folder, not the symlink netralitas publishes; move it away first")

@@ -340,7 +340,7 @@ def test_the_datapackage_passes_the_frictionless_validator_and_carries_a_semanti
 
 
 def test_a_week_frozen_before_v2_renders_its_trend_in_chronological_order():
-    from include.netralitas.publish.render import render_html
+    from include.netralitas.publish.pages import render_html
 
     metadata = {
         "batas_waktu": "2024-12-01T23:59:59+07:00",
