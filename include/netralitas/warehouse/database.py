@@ -308,6 +308,17 @@ class Warehouse:
                 raw.unregister(view)
         return len(frame)
 
+    def bulk_upsert(self, conn: Connection, table: str, frame: pd.DataFrame, relative: str) -> int:
+        """Load `frame` in bulk into a temporary table shaped like `table` (schema.name, a constant of the code),
+        named `incoming_<name>`, then run `sql/<relative>`, the one statement that merges it into `table`."""
+        incoming = f"incoming_{table.partition('.')[2]}"
+        conn.execute(text(f"CREATE TEMPORARY TABLE {incoming} AS SELECT * FROM {table} WHERE FALSE"))
+        try:
+            self.bulk_insert(conn, incoming, frame)
+            return self.execute_file(conn, relative).rowcount
+        finally:
+            conn.execute(text(f"DROP TABLE {incoming}"))
+
     def execute_file(self, conn: Connection, relative: str, params: Mapping[str, Any] | list | None = None):
         return conn.execute(text(read_sql(relative)), params or {})
 
