@@ -173,6 +173,32 @@ def migrated_template(tmp_path_factory, request):
             conn.execute(text(f'DROP DATABASE IF EXISTS "{made["postgresql"]}" WITH (FORCE)'))
 
 
+@pytest.fixture(scope="session")
+def migrated_copy(migrated_template, tmp_path_factory, request):
+    """`migrated_copy(dialect)`: the URL of a new copy of the migrated template, for a fixture that outlives one
+    test (a module's shared run); the PostgreSQL copies are dropped at the end of the session."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    made: list[str] = []
+
+    def copy(dialect: str) -> str:
+        if dialect == "duckdb":
+            path = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
+            shutil.copyfile(migrated_template("duckdb"), path)
+            return f"duckdb:///{path}"
+        name = f"netralitas_test_{uuid.uuid4().hex[:12]}"
+        _pg_clone(migrated_template("postgresql"), name)
+        made.append(name)
+        return make_url(request.getfixturevalue("pg_server")).set(database=name).render_as_string(hide_password=False)
+
+    yield copy
+    if made:
+        with _pg_admin_engine().connect() as conn:
+            for name in made:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 def _pg_clone(template: str, name: str) -> None:
     """`CREATE DATABASE name TEMPLATE template`, plus what a template does not carry: the per-database role
     settings (migration 0013's `ALTER ROLE bi_reader IN DATABASE ... SET search_path`)."""
@@ -258,7 +284,15 @@ def personal_data_pattern(frames, minimum: int) -> re.Pattern[str]:
 
 LANES = ("unit", "integration", "e2e")
 # a test that asks for one of these needs a database or a service: integration
-INTEGRATION_FIXTURES = {"warehouse_url", "warehouse", "pg_url", "pg_migrated_url", "pg_server", "settings"}
+INTEGRATION_FIXTURES = {
+    "warehouse_url",
+    "warehouse",
+    "pg_url",
+    "pg_migrated_url",
+    "pg_server",
+    "settings",
+    "migrated_copy",
+}
 # folders whose every test needs a database, a service or a subprocess of the project
 INTEGRATION_FOLDERS = {"sql", "reliability", "tools"}
 E2E_FOLDERS = {"e2e"}

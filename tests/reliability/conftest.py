@@ -57,8 +57,11 @@ FINISHED = pytest.StashKey[list]()
 
 
 def _database(item: pytest.Item) -> str:
+    """The database of the test's parameters: `warehouse_url` (the fixture), or `database` (a shared run's)."""
     callspec = getattr(item, "callspec", None)
-    return str(callspec.params.get("warehouse_url", "")) if callspec else ""
+    if callspec is None:
+        return ""
+    return str(callspec.params.get("warehouse_url") or callspec.params.get("database", ""))
 
 
 @pytest.fixture
