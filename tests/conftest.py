@@ -143,16 +143,117 @@ def demo_build(tmp_path_factory):
     shutil.rmtree(var, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory, request):
+    """`migrated_template(dialect)`: a warehouse migrated once per database per session, for the `warehouse`
+    fixture to copy (a DuckDB file; a PostgreSQL database to name as `CREATE DATABASE ... TEMPLATE`)."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from include.netralitas.warehouse.database import Warehouse
+
+    made: dict[str, str] = {}
+
+    def template(dialect: str) -> str:
+        if dialect not in made:
+            if dialect == "duckdb":
+                made[dialect] = str(tmp_path_factory.mktemp("template") / "warehouse.duckdb")
+                url = f"duckdb:///{made[dialect]}"
+            else:
+                made[dialect] = f"netralitas_template_{os.getpid()}"
+                with _pg_admin_engine().connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{made[dialect]}" WITH (FORCE)'))
+                    conn.execute(text(f'CREATE DATABASE "{made[dialect]}"'))
+                server = make_url(request.getfixturevalue("pg_server"))
+                url = server.set(database=made[dialect]).render_as_string(hide_password=False)
+            wh = Warehouse(url)
+            wh.migrate()
+            wh.engine.dispose()  # no connection left: a PostgreSQL template must have none
+        return made[dialect]
+
+    yield template
+    if "postgresql" in made:
+        with _pg_admin_engine().connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{made["postgresql"]}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def migrated_copy(migrated_template, tmp_path_factory, request):
+    """`migrated_copy(dialect)`: the URL of a new copy of the migrated template, for a fixture that outlives one
+    test (a module's shared run); the PostgreSQL copies are dropped at the end of the session."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    made: list[str] = []
+
+    def copy(dialect: str) -> str:
+        if dialect == "duckdb":
+            path = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
+            shutil.copyfile(migrated_template("duckdb"), path)
+            return f"duckdb:///{path}"
+        name = f"netralitas_test_{uuid.uuid4().hex[:12]}"
+        _pg_clone(migrated_template("postgresql"), name)
+        made.append(name)
+        return make_url(request.getfixturevalue("pg_server")).set(database=name).render_as_string(hide_password=False)
+
+    yield copy
+    if made:
+        with _pg_admin_engine().connect() as conn:
+            for name in made:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _pg_clone(template: str, name: str) -> None:
+    """`CREATE DATABASE name TEMPLATE template`, plus what a template does not carry: the per-database role
+    settings (migration 0013's `ALTER ROLE bi_reader IN DATABASE ... SET search_path`)."""
+    from sqlalchemy import text
+
+    with _pg_admin_engine().connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        settings = conn.execute(
+            text(
+                "SELECT r.rolname, unnest(s.setconfig) FROM pg_db_role_setting AS s"
+                " JOIN pg_database AS d ON d.oid = s.setdatabase JOIN pg_roles AS r ON r.oid = s.setrole"
+                " WHERE d.datname = :t"
+            ),
+            {"t": template},
+        ).all()
+        for role, setting in settings:
+            key, _, value = setting.partition("=")
+            conn.execute(text(f'ALTER ROLE "{role}" IN DATABASE "{name}" SET {key} = \'{value}\''))
+
+
 @pytest.fixture(params=["duckdb", "postgresql"])
 def warehouse_url(request, tmp_path: Path) -> str:
-    """The same test on the embedded default and on PostgreSQL."""
+    """The same test on the embedded default and on PostgreSQL: an empty database, or, when the test also asks
+    for `warehouse`, a copy of the session's migrated template (`migrated_template`)."""
+    migrated = "warehouse" in request.fixturenames
     if request.param == "duckdb":
-        return f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
-    return request.getfixturevalue("pg_url")
+        path = tmp_path / "warehouse.duckdb"
+        if migrated:
+            shutil.copyfile(request.getfixturevalue("migrated_template")("duckdb"), path)
+        return f"duckdb:///{path}"
+    if not migrated:
+        return request.getfixturevalue("pg_url")
+    return request.getfixturevalue("pg_migrated_url")
+
+
+@pytest.fixture
+def pg_migrated_url(pg_server: str, migrated_template):
+    """A fresh PostgreSQL database cloned from the migrated template for one test, dropped afterwards."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    name = f"netralitas_test_{uuid.uuid4().hex[:12]}"
+    _pg_clone(migrated_template("postgresql"), name)
+    yield make_url(pg_server).set(database=name).render_as_string(hide_password=False)
+    with _pg_admin_engine().connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
 def warehouse(warehouse_url: str):
+    """A migrated warehouse (a copy of the session's template; `migrate()` finds nothing left to apply)."""
     from include.netralitas.warehouse.database import Warehouse
 
     wh = Warehouse(warehouse_url)
@@ -187,7 +288,15 @@ def personal_data_pattern(frames, minimum: int) -> re.Pattern[str]:
 
 LANES = ("unit", "integration", "e2e")
 # a test that asks for one of these needs a database or a service: integration
-INTEGRATION_FIXTURES = {"warehouse_url", "warehouse", "pg_url", "pg_server", "settings"}
+INTEGRATION_FIXTURES = {
+    "warehouse_url",
+    "warehouse",
+    "pg_url",
+    "pg_migrated_url",
+    "pg_server",
+    "settings",
+    "migrated_copy",
+}
 # folders whose every test needs a database, a service or a subprocess of the project
 INTEGRATION_FOLDERS = {"sql", "reliability", "tools"}
 E2E_FOLDERS = {"e2e"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -56,8 +57,11 @@ FINISHED = pytest.StashKey[list]()
 
 
 def _database(item: pytest.Item) -> str:
+    """The database of the test's parameters: `warehouse_url` (the fixture), or `database` (a shared run's)."""
     callspec = getattr(item, "callspec", None)
-    return str(callspec.params.get("warehouse_url", "")) if callspec else ""
+    if callspec is None:
+        return ""
+    return str(callspec.params.get("warehouse_url") or callspec.params.get("database", ""))
 
 
 @pytest.fixture
@@ -128,8 +132,74 @@ def sample(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def clean_state(sample, tmp_path_factory, request):
-    """`clean_state(dialect)`: the state after a run of both rounds without any fault, once per database."""
+def round_1(sample, tmp_path_factory, request):
+    """`round_1(wh, settings)`: the state after round 1 of the scenario (harness.round_1) put into the test's
+    warehouse and var folder. The round runs once per database (and per kind of GX context) per session; each
+    test gets a copy: the DuckDB file copied, the PostgreSQL database re-created with `TEMPLATE`, the var
+    folder copied with its files' times and relative symlinks."""
+    from dataclasses import fields, replace
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from include.netralitas.warehouse.database import Warehouse
+    from tests.conftest import _pg_admin_engine, _pg_clone
+    from tests.reliability import harness
+
+    made: dict[tuple[str, bool], tuple[str, Path]] = {}  # (dialect, GX file context) -> (database, var folder)
+
+    def snapshot(dialect: str, settings) -> tuple[str, Path]:
+        key = (dialect, settings.gx_dir is not None)
+        if key not in made:
+            base = tmp_path_factory.mktemp(f"round-1-{dialect}")
+            var = base / "var"
+            if dialect == "duckdb":
+                database = str(base / "warehouse.duckdb")
+                url = f"duckdb:///{database}"
+            else:
+                database = f"netralitas_round_1_{os.getpid()}_{int(key[1])}"
+                with _pg_admin_engine().connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+                    conn.execute(text(f'CREATE DATABASE "{database}"'))
+                url = make_url(request.getfixturevalue("pg_server")).set(database=database)
+                url = url.render_as_string(hide_password=False)
+            paths = {f.name: getattr(settings, f.name) for f in fields(settings)}
+            moved = {  # the test's var folder and every folder under it, re-rooted under the snapshot's
+                name: var / path.relative_to(settings.var_dir)
+                for name, path in paths.items()
+                if isinstance(path, Path) and path.is_relative_to(settings.var_dir)
+            }
+            wh = Warehouse(url)
+            try:
+                harness.round_1(wh, replace(settings, **moved, warehouse_url=url), sample)
+            finally:
+                wh.engine.dispose()
+            made[key] = (database, var)
+        return made[key]
+
+    def restore(wh: Warehouse, settings) -> None:
+        database, var = snapshot(wh.dialect, settings)
+        wh.engine.dispose()
+        if wh.dialect == "duckdb":
+            shutil.copyfile(database, wh.engine.url.database)
+        else:
+            with _pg_admin_engine().connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{wh.engine.url.database}" WITH (FORCE)'))
+            _pg_clone(database, wh.engine.url.database)
+        shutil.copytree(var, settings.var_dir, symlinks=True, dirs_exist_ok=True)
+
+    yield restore
+    databases = [database for (dialect, _), (database, _) in made.items() if dialect == "postgresql"]
+    if databases:
+        with _pg_admin_engine().connect() as conn:
+            for database in databases:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def clean_state(sample, round_1, tmp_path_factory, request):
+    """`clean_state(dialect)`: the state after a run of both rounds without any fault, once per database (round 1
+    from its snapshot, `round_1`)."""
     from sqlalchemy import text
 
     from include.netralitas.warehouse.database import Warehouse
@@ -158,7 +228,7 @@ def clean_state(sample, tmp_path_factory, request):
         settings = harness.settings_for(base / "var", url)
         wh = Warehouse(url)
         try:
-            harness.round_1(wh, settings, sample)
+            round_1(wh, settings)
             harness.drop(settings, harness.round_files(sample)[1])
             harness.finish_round_2(wh, settings)
             cache[dialect] = harness.state(wh, settings)

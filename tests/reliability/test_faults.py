@@ -101,13 +101,14 @@ FAULTS = {
 class Scenario:
     """One fault test's warehouse, settings and record, with the steps and checks they share."""
 
-    def __init__(self, record, wh: Warehouse, settings, sample: Path, clean_state, only: str = "") -> None:
+    def __init__(self, record, wh: Warehouse, settings, sample: Path, round_1, clean_state, only: str = "") -> None:
         self.record, self.wh, self.settings, self.sample, self.only = record, wh, settings, sample, only
+        self.round_1 = round_1
         self.clean = lambda: clean_state(wh.dialect)
 
     def start(self, fault: str) -> Scenario:
         self.record.case(fault, "fault", FAULTS[fault].expected, FAULTS[fault].description, only=self.only)
-        harness.round_1(self.wh, self.settings, self.sample)
+        self.round_1(self.wh, self.settings)  # harness.round_1's state, run once per session and copied
         self.published = harness.tree(self.settings.publish_dir)
         self.started = time.time_ns()  # round 2 starts: files written from now on are its own
         return self
@@ -139,12 +140,12 @@ class Scenario:
 
 
 @pytest.fixture
-def scenario(reliability, warehouse, settings, sample, clean_state) -> Scenario:
-    return Scenario(reliability, warehouse, settings, sample, clean_state)
+def scenario(reliability, warehouse, settings, sample, round_1, clean_state) -> Scenario:
+    return Scenario(reliability, warehouse, settings, sample, round_1, clean_state)
 
 
 @pytest.fixture
-def pg_scenario(reliability, pg_url, tmp_path, monkeypatch, sample, clean_state) -> Scenario:
+def pg_scenario(reliability, pg_url, tmp_path, monkeypatch, sample, round_1, clean_state) -> Scenario:
     """PostgreSQL only (the fault does not exist on the embedded database)."""
     monkeypatch.setenv("NETRALITAS_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("NETRALITAS_WAREHOUSE_URL", pg_url)
@@ -152,7 +153,7 @@ def pg_scenario(reliability, pg_url, tmp_path, monkeypatch, sample, clean_state)
     wh = Warehouse(pg_url)
     wh.migrate()
     settings = harness.settings_for(tmp_path / "var", pg_url)
-    yield Scenario(reliability, wh, settings, sample, clean_state, only="postgresql")
+    yield Scenario(reliability, wh, settings, sample, round_1, clean_state, only="postgresql")
     wh.engine.dispose()
 
 

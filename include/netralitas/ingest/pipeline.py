@@ -258,8 +258,7 @@ def _apply(
         r.status = "loaded" if r.rows_loaded else ("quarantined" if r.rows_in else "empty")
         try:
             with wh.transaction(conn):
-                if spec.insert_header is not None:
-                    spec.insert_header(conn, item)
+                spec.insert_header(conn, item)
                 spec.insert(conn, good, item)
                 _record_batch(
                     wh,
@@ -553,31 +552,58 @@ def _validate(
     return prepared, duplicates, ValidationOutcome(failures, validated.results)
 
 
-@dataclass
 class _Contract:
+    """What one kind of dropped file needs beyond the shared skeleton (`_ingest`, `replay_batch`): where it is
+    dropped, how it is read and prepared for its suite, and what is staged. A plain object: each method says
+    what it takes and returns; the reference data it needs is set once, in `__init__`."""
+
     contract: str
-    folder: Path
-    content_columns: list[str]
-    read: Callable[[_Pending], pd.DataFrame]
-    prepare: Callable[[pd.DataFrame], pd.DataFrame]
     suite: str
-    rules: list
-    insert: Callable[[Connection, pd.DataFrame, _Pending], None]
-    for_validation: Callable[[pd.DataFrame], pd.DataFrame] = lambda frame: frame
-    insert_header: Callable[[Connection, _Pending], None] | None = None  # once per batch (release metadata)
+    content_columns: list[str]  # the columns whose exact repeat within a batch is a duplicate row
+
+    def __init__(self, wh: Warehouse, folder: Path, rules: list) -> None:
+        self.wh, self.folder, self.rules = wh, folder, rules
+
+    def read(self, item: _Pending) -> pd.DataFrame:
+        """The batch's rows as text columns (raises BatchRejected for a file that cannot be read)."""
+        raise NotImplementedError
+
+    def prepare(self, raw: pd.DataFrame) -> pd.DataFrame:
+        """The derived columns the suite validates and the staging tables take."""
+        raise NotImplementedError
+
+    def for_validation(self, prepared: pd.DataFrame) -> pd.DataFrame:
+        """What GX sees of the prepared rows."""
+        return prepared
+
+    def insert_header(self, conn: Connection, item: _Pending) -> None:
+        """Stage what the batch holds once (none by default), before its rows."""
+
+    def insert(self, conn: Connection, good: pd.DataFrame, item: _Pending) -> None:
+        """Stage the batch's good rows."""
+        raise NotImplementedError
 
 
 def ingest_case_reports(
     wh: Warehouse, settings: Settings, key: bytes, *, run_id: str | None = None, today: date | None = None
 ) -> list[BatchResult]:
     """Ingest every case-report file in the drop folder; return one result per file."""
-    return _ingest(wh, settings, _case_spec(wh, settings, key, today), run_id)
+    return _ingest(wh, settings, _CaseReports(wh, settings, key, today), run_id)
 
 
-def _case_spec(wh: Warehouse, settings: Settings, key: bytes, today: date | None) -> _Contract:
-    catalogue = load_catalogue(settings.aliases_file)
+class _CaseReports(_Contract):
+    contract = CASE_REPORT_CONTRACT
+    suite = CASE_SUITE
+    content_columns = list(CASE_COLUMNS)
 
-    def read(item: _Pending) -> pd.DataFrame:
+    def __init__(self, wh: Warehouse, settings: Settings, key: bytes, today: date | None) -> None:
+        self.catalogue = load_catalogue(settings.aliases_file)
+        self.key = key
+        super().__init__(wh, settings.case_report_drop, case_report_rules(self.catalogue.regions, today or today_wib()))
+
+    def read(self, item: _Pending) -> pd.DataFrame:
+        """The report's rows, with the office its file name names as `kantor_berkas` (GX compares every row's
+        `kode_kantor` with it); that office is also the batch's (`item.result.kode_kantor`)."""
         office = office_from_name(item.result.file_name)
         if not office:
             raise BatchRejected(
@@ -585,26 +611,18 @@ def _case_spec(wh: Warehouse, settings: Settings, key: bytes, today: date | None
                 "<kode_kantor>_<anything>, e.g. 82.04_20241125.csv (a batch belongs to the office it names)"
             )
         item.result.kode_kantor = office
-        # Every row must be the named office's own: `kantor_berkas` is compared with `kode_kantor` by GX.
         return read_case_report(item.landed, name=item.result.file_name).assign(kantor_berkas=office)
 
-    def insert(conn: Connection, good: pd.DataFrame, item: _Pending) -> None:
-        staged = good.assign(tanggal_temuan=good["tanggal"], instansi_asli=good["instansi"])
-        wh.bulk_insert(conn, "staging.case_report", staged[STAGING_CASE_COLUMNS])
+    def prepare(self, raw: pd.DataFrame) -> pd.DataFrame:
+        return _prepare_cases(raw, self.catalogue, self.key)
 
-    spec = _Contract(
-        contract=CASE_REPORT_CONTRACT,
-        folder=settings.case_report_drop,
-        content_columns=list(CASE_COLUMNS),
-        read=read,
-        prepare=lambda raw: _prepare_cases(raw, catalogue, key),
-        suite=CASE_SUITE,
-        rules=case_report_rules(catalogue.regions, today or today_wib()),
-        insert=insert,
-        # GX never sees personal data: only the NIP's shape (nip_bentuk) is validated.
-        for_validation=lambda prepared: prepared.drop(columns=NOT_VALIDATED),
-    )
-    return spec
+    def for_validation(self, prepared: pd.DataFrame) -> pd.DataFrame:
+        """GX never sees personal data: only the NIP's shape (nip_bentuk) is validated."""
+        return prepared.drop(columns=NOT_VALIDATED)
+
+    def insert(self, conn: Connection, good: pd.DataFrame, item: _Pending) -> None:
+        staged = good.assign(tanggal_temuan=good["tanggal"], instansi_asli=good["instansi"])
+        self.wh.bulk_insert(conn, "staging.case_report", staged[STAGING_CASE_COLUMNS])
 
 
 # Columns GX never sees: pseudonyms, the raw date and instansi texts (a name may land there) and explanations.
@@ -673,21 +691,28 @@ def _masked_reason(reason: str, value: object) -> str:
 
 def ingest_national_releases(wh: Warehouse, settings: Settings, *, run_id: str | None = None) -> list[BatchResult]:
     """Ingest every national release (CSV, XLSX or HTML + sidecar, or one JSON document) in the drop folder."""
-    return _ingest(wh, settings, _release_spec(wh, settings), run_id)
+    return _ingest(wh, settings, _NationalReleases(wh, settings), run_id)
 
 
-def _release_spec(wh: Warehouse, settings: Settings) -> _Contract:
-    from include.netralitas.contracts import release_number
+class _NationalReleases(_Contract):
+    contract = NATIONAL_RELEASE_CONTRACT
+    suite = RELEASE_SUITE
+    content_columns = ["instansi", "jumlah", "peringkat", "provinsi"]
 
-    catalogue = load_catalogue(settings.aliases_file)
+    def __init__(self, wh: Warehouse, settings: Settings) -> None:
+        self.catalogue = load_catalogue(settings.aliases_file)
+        super().__init__(wh, settings.national_release_drop, national_release_rules())
 
-    def read(item: _Pending) -> pd.DataFrame:
+    def read(self, item: _Pending) -> pd.DataFrame:
+        """The release's rows; its sidecar's metadata is kept on the batch (`item.meta`) for `insert_header`."""
         item.meta, frame = read_national_release(item.landed, name=item.result.file_name)
         return frame
 
-    def prepare(raw: pd.DataFrame) -> pd.DataFrame:
+    def prepare(self, raw: pd.DataFrame) -> pd.DataFrame:
+        from include.netralitas.contracts import release_number
+
         prepared = raw.copy()
-        prepared["instansi_kode"], prepared["instansi_alasan"] = _resolve(prepared["instansi"], catalogue)
+        prepared["instansi_kode"], prepared["instansi_alasan"] = _resolve(prepared["instansi"], self.catalogue)
         # The numbers the suite bounds (never an overflow: see contracts.release_number), NaN where the text
         # is not ASCII digits (the suite quarantines it with its reason).
         for column in ("jumlah", "peringkat"):
@@ -697,7 +722,7 @@ def _release_spec(wh: Warehouse, settings: Settings) -> _Contract:
         prepared["peringkat_dari_jumlah"] = rank.astype("float64")
         return prepared
 
-    def insert_header(conn: Connection, item: _Pending) -> None:
+    def insert_header(self, conn: Connection, item: _Pending) -> None:
         meta = item.meta
         conn.execute(
             sql("staging/insert_national_release.sql"),
@@ -705,7 +730,7 @@ def _release_spec(wh: Warehouse, settings: Settings) -> _Contract:
              "e": meta.pemilihan},
         )  # fmt: skip
 
-    def insert(conn: Connection, good: pd.DataFrame, item: _Pending) -> None:
+    def insert(self, conn: Connection, good: pd.DataFrame, item: _Pending) -> None:
         staged = pd.DataFrame(
             {
                 "batch_id": good["batch_id"],
@@ -718,20 +743,7 @@ def _release_spec(wh: Warehouse, settings: Settings) -> _Contract:
                 "provinsi_asli": good["provinsi"],
             }
         )
-        wh.bulk_insert(conn, "staging.national_release_row", staged)
-
-    spec = _Contract(
-        contract=NATIONAL_RELEASE_CONTRACT,
-        folder=settings.national_release_drop,
-        content_columns=["instansi", "jumlah", "peringkat", "provinsi"],
-        read=read,
-        prepare=prepare,
-        suite=RELEASE_SUITE,
-        rules=national_release_rules(),
-        insert=insert,
-        insert_header=insert_header,
-    )
-    return spec
+        self.wh.bulk_insert(conn, "staging.national_release_row", staged)
 
 
 def summarise(results: list[BatchResult]) -> dict[str, int]:
@@ -774,9 +786,9 @@ def replay_batch(
         if batch["contract"] == CASE_REPORT_CONTRACT:
             if key is None:
                 raise ReplayRefused("replaying case reports needs the pseudonymisation key")
-            spec = _case_spec(wh, settings, key, today)
+            spec = _CaseReports(wh, settings, key, today)
         else:
-            spec = _release_spec(wh, settings)
+            spec = _NationalReleases(wh, settings)
         result = BatchResult(batch_id, batch["file_name"], batch["contract"], batch["kode_kantor"], "loaded")
         item = _Pending(result, [], Path(batch["landed_path"]), batch["received_at"])
         frame = spec.read(item).assign(batch_id=batch_id)

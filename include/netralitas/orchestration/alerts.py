@@ -11,7 +11,6 @@ import html
 import json
 import logging
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +34,8 @@ WEBHOOK_CONN_ID = "netralitas_alert_webhook"
 WIB = ZoneInfo("Asia/Jakarta")
 MAX_EXCEPTION_CHARS = 2000
 WEBHOOK_TIMEOUT_S = (5.0, 15.0)  # connect, read
+WEBHOOK_RETRY_STATUSES = frozenset({429, *range(500, 600)})
+WEBHOOK_RETRY_AFTER_MAX_S = 60  # a server asking for longer is not waited for beyond this
 # Scheduled run of the weekly publication: logical date Monday 00:00 WIB of the week, run the Monday after.
 PUBLICATION_DEADLINE = DEADLINE_AFTER_LOGICAL_DATE  # 7 days 10 hours -> Monday 10:00 WIB after the week
 
@@ -253,31 +254,31 @@ def _send_email(alert: Alert, conn: Connection) -> None:
 
 
 def _post_webhook(alert: Alert, conn: Connection, attempts: int, backoff_s: float) -> None:
-    import requests
+    """POST the alert through the HTTP provider's hook, retried by urllib3's `Retry` (timeouts, connection
+    errors, 429 and 5xx, with exponential backoff and the server's `Retry-After`); another 4xx is final."""
     from airflow.providers.http.hooks.http import HttpHook
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
 
-    hook = HttpHook(method="POST", http_conn_id=conn.conn_id)
+    retry = Retry(
+        total=attempts - 1,
+        status_forcelist=WEBHOOK_RETRY_STATUSES,
+        allowed_methods=None,  # POST too: an alert sent twice beats an alert lost
+        backoff_factor=backoff_s,
+        respect_retry_after_header=True,
+        retry_after_max=WEBHOOK_RETRY_AFTER_MAX_S,
+        raise_on_status=False,  # the last answer is returned, and reported below
+    )
+    hook = HttpHook(method="POST", http_conn_id=conn.conn_id, adapter=HTTPAdapter(max_retries=retry))
     headers = {"Content-Type": "application/json"}
     if conn.password and not conn.login:
         headers["Authorization"] = f"Bearer {conn.password}"
     body = json.dumps(alert.payload(), ensure_ascii=False).encode("utf-8")
-    for attempt in range(1, attempts + 1):
-        try:
-            response = hook.run(
-                data=body, headers=headers, extra_options={"timeout": WEBHOOK_TIMEOUT_S, "check_response": False}
-            )
-        except (requests.Timeout, requests.ConnectionError) as exc:
-            error: Exception = exc
-        else:
-            if response.status_code < 300:
-                return
-            error = RuntimeError(f"webhook answered HTTP {response.status_code} {response.reason}")
-            if response.status_code != 429 and response.status_code < 500:
-                raise error
-        if attempt == attempts:
-            raise error
-        log.warning("webhook attempt %d/%d failed (%s); retrying", attempt, attempts, error)
-        time.sleep(backoff_s * 2 ** (attempt - 1))
+    response = hook.run(
+        data=body, headers=headers, extra_options={"timeout": WEBHOOK_TIMEOUT_S, "check_response": False}
+    )  # a timeout or connection error still failing after the retries raises here
+    if response.status_code >= 300:
+        raise RuntimeError(f"webhook answered HTTP {response.status_code} {response.reason}")
 
 
 def _connection(conn_id: str) -> Connection | None:

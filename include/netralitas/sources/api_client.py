@@ -1,8 +1,9 @@
 """The client of the offices' case-report API (protocol: `sample.office_api`): `OfficeApiClient.fetch_cases`
 pulls one office's pages after a watermark, `fetch_many` many offices independently. Timeouts on every
-request, TLS verification on, backoff on timeouts, 5xx, 429 (`Retry-After`) and unreadable bodies, no retry
-on other 4xx; a repeated page is retried once, then refused (product.md §7). The token never leaves the
-Authorization header.
+request, TLS verification on, no retry on other 4xx. 429 and 5xx are retried by urllib3's `Retry` mounted on
+the session (exponential backoff, the server's `Retry-After`); what `Retry` cannot see is retried here with
+the same backoff: timeouts and connection errors, unreadable bodies, and a repeated page (retried once, then
+refused; product.md §7). The token never leaves the Authorization header.
 """
 
 from __future__ import annotations
@@ -16,11 +17,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Self
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, *range(500, 600)})
 
 _RETRYABLE_TRANSPORT = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
 
@@ -116,12 +121,46 @@ def _parse_page(body: bytes) -> dict[str, Any]:
     return payload
 
 
+class _Retry(Retry):
+    """urllib3's `Retry` for 429 and 5xx, waiting `backoff_factor * 2**n` from the first retry on (capped at
+    `backoff_max`) or the server's `Retry-After` (capped at `retry_after_max`), through the client's `sleep`
+    (tests record the waits), and logging each retry."""
+
+    def __init__(self, *args: Any, sleep: Callable[[float], None] = time.sleep, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sleep = sleep
+
+    def new(self, **kwargs: Any) -> Self:
+        retry = super().new(**kwargs)
+        retry._sleep = self._sleep
+        return retry
+
+    def get_backoff_time(self) -> float:
+        return min(self.backoff_factor * 2 ** (len(self.history) - 1), self.backoff_max) if self.history else 0.0
+
+    def get_retry_after(self, response: Any) -> float | None:
+        seconds = parse_retry_after(response.headers.get("Retry-After"))
+        return None if seconds is None else min(seconds, self.retry_after_max)
+
+    def sleep(self, response: Any = None) -> None:
+        retry_after = self.get_retry_after(response) if response is not None else None
+        wait = self.get_backoff_time() if retry_after is None else retry_after
+        failed = self.history[-1]
+        attempts = len(self.history) + (self.total or 0) + 1
+        log.warning(
+            "%s: attempt %d of %d failed (HTTP %s); retrying in %.2f s",
+            failed.url, len(self.history), attempts, failed.status, wait,
+        )  # fmt: skip
+        self._sleep(wait)
+
+
 class OfficeApiClient:
     """Pulls case rows from the offices' API; see the module docstring for the retry policy.
 
     `verify` is passed to every request: True (the default) checks TLS against the system CAs, a path uses that
     CA bundle, False disables the check (logged as a warning; never do that in production). `session` lets the
-    caller share connection pools or adapters; the client closes only a session it created. `sleep` is called
+    caller share connection pools; the client mounts its retrying adapter on it for the API's origin only, and
+    closes only a session it created. `sleep` is called
     with every wait in seconds, so tests can record waits instead of sleeping.
     """
 
@@ -156,6 +195,23 @@ class OfficeApiClient:
         self._own_session = session is None
         self._session = session if session is not None else requests.Session()
         self._sleep = sleep
+        retry = _Retry(
+            total=max_attempts - 1,
+            connect=0,  # timeouts and connection errors: retried by `_fetch_page`, which reports them as such
+            read=False,
+            other=0,
+            redirect=False,
+            status_forcelist=RETRY_STATUSES,
+            allowed_methods=frozenset({"GET"}),
+            backoff_factor=backoff_s,
+            backoff_max=max_backoff_s,
+            respect_retry_after_header=True,
+            retry_after_max=max_backoff_s,
+            raise_on_status=False,  # the last answer comes back and is reported by `_get_page`
+            sleep=sleep,
+        )
+        origin = urlsplit(self.base_url)
+        self._session.mount(f"{origin.scheme}://{origin.netloc}/", HTTPAdapter(max_retries=retry))  # this API only
 
     def __repr__(self) -> str:
         return f"OfficeApiClient(base_url={self.base_url!r}, timeout={self.timeout}, max_attempts={self.max_attempts})"
@@ -227,12 +283,13 @@ class OfficeApiClient:
     # -- one page, with retries ----------------------------------------------------------------------------
 
     def _fetch_page(self, office: str, since: str | None, page: int, seen: _SeenPages) -> tuple[bytes, dict[str, Any]]:
-        """One page's (raw body, parsed JSON), retrying transient faults up to `max_attempts` requests."""
+        """One page's (raw body, parsed JSON). 429 and 5xx were already retried below (`_Retry`); a timeout,
+        a connection error, an unreadable body or a repeated page is retried here, up to `max_attempts`."""
         repeated = False
         last: OfficeApiError | None = None
         for attempt in range(self.max_attempts):
             if last is not None:
-                wait = self._wait_after(attempt - 1, last)
+                wait = self._wait_after(attempt - 1)
                 log.warning(
                     "office %s page %d: attempt %d of %d failed (%s); retrying in %.2f s",
                     office,
@@ -245,10 +302,8 @@ class OfficeApiClient:
                 self._sleep(wait)
             try:
                 body, payload = self._get_page(office, since, page)
-            except OfficeApiError as exc:
-                if not exc.retryable:
-                    raise
-                last = exc
+            except _RetryHere as exc:
+                last = exc.error
                 continue
             if not seen.repeats(body, payload):
                 return body, payload
@@ -268,13 +323,10 @@ class OfficeApiClient:
             office=office,
             status=last.status,
             retryable=True,
-            retry_after_s=last.retry_after_s,
         ) from last
 
-    def _wait_after(self, failure_index: int, error: OfficeApiError) -> float:
-        """Seconds to wait after the `failure_index`-th (0-based) failure: Retry-After, else the backoff."""
-        if error.retry_after_s is not None:
-            return min(error.retry_after_s, self.max_backoff_s)
+    def _wait_after(self, failure_index: int) -> float:
+        """Seconds to wait after the `failure_index`-th (0-based) failure: the same backoff as `_Retry`'s."""
         return min(self.backoff_s * 2**failure_index, self.max_backoff_s)
 
     def _get_page(self, office: str, since: str | None, page: int) -> tuple[bytes, dict[str, Any]]:
@@ -289,14 +341,18 @@ class OfficeApiClient:
         except requests.exceptions.SSLError as exc:
             raise OfficeApiError(f"{office}: TLS error: {exc}", office=office) from exc
         except _RETRYABLE_TRANSPORT as exc:
-            raise OfficeApiError(f"{office}: {type(exc).__name__}: {exc}", office=office, retryable=True) from exc
+            error = OfficeApiError(f"{office}: {type(exc).__name__}: {exc}", office=office, retryable=True)
+            error.__cause__ = exc
+            raise _RetryHere(error) from None
         except requests.RequestException as exc:
             raise OfficeApiError(f"{office}: request failed: {type(exc).__name__}: {exc}", office=office) from exc
 
         status = response.status_code
-        if status == 429 or status >= 500:
+        if status in RETRY_STATUSES:  # still failing after `_Retry`'s attempts: try this office again later
+            attempts = len(response.raw.retries.history) + 1 if response.raw.retries else 1
             raise OfficeApiError(
-                f"{office}: HTTP {status}: {_snippet(response.content)}",
+                f"{office}: gave up on page {page} after {attempts} attempts: HTTP {status}: "
+                f"{_snippet(response.content)}",
                 office=office,
                 status=status,
                 retryable=True,
@@ -308,7 +364,17 @@ class OfficeApiClient:
         try:
             return body, _parse_page(body)
         except ValueError as exc:
-            raise OfficeApiError(f"{office}: page {page}: {exc}", office=office, retryable=True) from exc
+            error = OfficeApiError(f"{office}: page {page}: {exc}", office=office, retryable=True)
+            error.__cause__ = exc
+            raise _RetryHere(error) from None
+
+
+class _RetryHere(Exception):
+    """A failure `_fetch_page` retries itself (one urllib3's `Retry` cannot see)."""
+
+    def __init__(self, error: OfficeApiError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _snippet(body: bytes, limit: int = 200) -> str:

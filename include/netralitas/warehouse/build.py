@@ -29,6 +29,13 @@ CORE_STEPS = (
     "core/insert_national_release_fact.sql",
 )
 
+# The columns of each reference dimension core.<name>, loaded in bulk by sql/core/upsert_<name>.sql.
+REFERENCE_COLUMNS = {
+    "region": ["kode", "nama", "kode_provinsi", "tingkat"],
+    "instansi": ["kode", "nama", "jenis", "kode_provinsi", "nama_provinsi"],
+    "pemilihan": ["kode", "nama", "urutan"],
+}
+
 
 def _row_counts(conn: Connection) -> dict[str, int]:
     return {table: int(n) for table, n in conn.execute(sql("core/select_row_counts.sql"))}
@@ -88,13 +95,14 @@ def build_warehouse(wh: Warehouse, *, gx_dir: Path | None = None, run_id: str | 
         {"kode": kode, "nama": PEMILIHAN_LABELS[kode], "urutan": n}
         for n, kode in enumerate((*PEMILIHAN, PEMILIHAN_ALL), start=1)
     ]
+    dimensions = {"region": regions, "instansi": instansi, "pemilihan": elections}
     reference = hashlib.sha256(json.dumps([regions, instansi, elections], sort_keys=True, default=str).encode())
     try:
         with wh.begin() as conn:
             if conn.execute(sql("audit/select_reference_load.sql")).scalar() != reference.hexdigest():
-                wh.execute_file(conn, "core/upsert_region.sql", regions)  # only when the reference files changed
-                wh.execute_file(conn, "core/upsert_instansi.sql", instansi)
-                wh.execute_file(conn, "core/upsert_pemilihan.sql", elections)
+                for name, rows in dimensions.items():  # only when the reference files changed: in bulk
+                    frame = pd.DataFrame(rows, columns=REFERENCE_COLUMNS[name])
+                    wh.bulk_upsert(conn, f"core.{name}", frame, f"core/upsert_{name}.sql")
                 conn.execute(sql("audit/delete_reference_load.sql"))
                 conn.execute(
                     sql("audit/insert_reference_load.sql"), {"s": reference.hexdigest(), "t": datetime.now(UTC)}

@@ -213,15 +213,9 @@ class Warehouse:
             return []
         applied_now: list[str] = []
         with self.begin() as conn:
-            conn.execute(text("CREATE SCHEMA IF NOT EXISTS audit"))
-            conn.execute(
-                text(
-                    "CREATE TABLE IF NOT EXISTS audit.schema_migration ("
-                    " version INTEGER PRIMARY KEY, name TEXT NOT NULL, sha256 TEXT NOT NULL,"
-                    " applied_at TIMESTAMPTZ NOT NULL)"
-                )
-            )
-            done = {row.version: row for row in conn.execute(text("SELECT * FROM audit.schema_migration"))}
+            conn.execute(sql("audit/create_schema_audit.sql"))
+            conn.execute(sql("audit/create_table_schema_migration.sql"))
+            done = {row.version: row for row in conn.execute(sql("audit/select_schema_migrations.sql"))}
             for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
                 version, _, rest = path.name.partition("_")
                 only = rest.removesuffix(".sql").rpartition(".")[2] if rest.count(".") > 1 else None
@@ -238,7 +232,7 @@ class Warehouse:
                 for statement in split_statements(script):
                     conn.execute(text(statement))
                 conn.execute(
-                    text("INSERT INTO audit.schema_migration VALUES (:v, :n, :s, :t)"),
+                    sql("audit/insert_schema_migration.sql"),
                     {"v": int(version), "n": path.name, "s": digest, "t": datetime.now(UTC)},
                 )
                 applied_now.append(path.name)
@@ -252,13 +246,8 @@ class Warehouse:
         changes, all are dropped in reverse order and re-created, each followed by its comments (a re-created
         view has lost them); a mart table is re-commented when its comments changed. Definitions and comments:
         sql/core/create_view_*.sql, sql/mart/create_view_*.sql, sql/mart/contract.toml."""
-        conn.execute(
-            text(
-                "CREATE TABLE IF NOT EXISTS audit.schema_view ("
-                " name TEXT PRIMARY KEY, sha256 TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
-            )
-        )
-        known = dict(conn.execute(text("SELECT name, sha256 FROM audit.schema_view")).all())
+        conn.execute(sql("audit/create_table_schema_view.sql"))
+        known = dict(conn.execute(sql("audit/select_schema_views.sql")).all())
         comments = mart_comments()
         statements = all_view_statements()
         names = {name for name, _ in statements}
@@ -277,16 +266,13 @@ class Warehouse:
                 continue
             for step in script:
                 conn.execute(text(step))
-            conn.execute(text("DELETE FROM audit.schema_view WHERE name = :n"), {"n": name})
-            conn.execute(
-                text("INSERT INTO audit.schema_view VALUES (:n, :s, :t)"),
-                {"n": name, "s": digests[name], "t": datetime.now(UTC)},
-            )
+            conn.execute(sql("audit/delete_schema_view.sql"), {"n": name})
+            conn.execute(sql("audit/insert_schema_view.sql"), {"n": name, "s": digests[name], "t": datetime.now(UTC)})
         return changed
 
     def schema_version(self) -> int:
         with self.session() as conn:
-            return conn.execute(text("SELECT MAX(version) FROM audit.schema_migration")).scalar_one() or 0
+            return conn.execute(sql("audit/select_schema_version.sql")).scalar_one() or 0
 
     # -- loads --------------------------------------------------------------------------------------------
     def bulk_insert(self, conn: Connection, table: str, frame: pd.DataFrame) -> int:
@@ -325,6 +311,17 @@ class Warehouse:
             finally:
                 raw.unregister(view)
         return len(frame)
+
+    def bulk_upsert(self, conn: Connection, table: str, frame: pd.DataFrame, relative: str) -> int:
+        """Load `frame` in bulk into a temporary table shaped like `table` (schema.name, a constant of the code),
+        named `incoming_<name>`, then run `sql/<relative>`, the one statement that merges it into `table`."""
+        incoming = f"incoming_{table.partition('.')[2]}"
+        conn.execute(text(f"CREATE TEMPORARY TABLE {incoming} AS SELECT * FROM {table} WHERE FALSE"))
+        try:
+            self.bulk_insert(conn, incoming, frame)
+            return self.execute_file(conn, relative).rowcount
+        finally:
+            conn.execute(text(f"DROP TABLE {incoming}"))
 
     def execute_file(self, conn: Connection, relative: str, params: Mapping[str, Any] | list | None = None):
         return conn.execute(text(read_sql(relative)), params or {})
