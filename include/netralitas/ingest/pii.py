@@ -8,10 +8,13 @@ import re
 
 import pandas as pd
 
+from include.netralitas.ingest.distinct import apply_distinct, map_distinct
+
 
 def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
     """Hex HMAC-SHA256 of each value; blanks stay missing. Same key and value give the same token (the
-    readers have NFKC-normalised every cell: a NIP in fullwidth digits is the same NIP in ASCII)."""
+    readers have NFKC-normalised every cell: a NIP in fullwidth digits is the same NIP in ASCII). Each
+    distinct value is hashed once."""
 
     def token(value: object) -> str | None:
         if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
@@ -21,7 +24,7 @@ def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
             return None
         return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
-    return values.map(token).astype("object")
+    return map_distinct(values, token)
 
 
 # The shape of a value: ASCII digits -> 9, letters -> A, any other non-ASCII character (an Arabic-Indic or
@@ -31,11 +34,16 @@ SHAPE_STEPS: tuple[tuple[str, str], ...] = ((r"[0-9]", "9"), (r"[^\W\d_]", "A"),
 
 def mask_format(values: pd.Series) -> pd.Series:
     """Keep only the shape of each value (SHAPE_STEPS) so validation can check a format, such as 18 digits for
-    a NIP, without the value itself reaching a validation result or Data Docs."""
-    shaped = values.astype("string")
-    for pattern, replacement in SHAPE_STEPS:
-        shaped = shaped.str.replace(pattern, replacement, regex=True)
-    return shaped
+    a NIP, without the value itself reaching a validation result or Data Docs. Each distinct value is shaped
+    once."""
+
+    def shape(distinct: pd.Series) -> pd.Series:
+        shaped = distinct.astype("string")
+        for pattern, replacement in SHAPE_STEPS:
+            shaped = shaped.str.replace(pattern, replacement, regex=True)
+        return shaped
+
+    return apply_distinct(values, shape)
 
 
 def mask_value(value: str) -> str:

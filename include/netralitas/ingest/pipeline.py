@@ -27,6 +27,7 @@ from include.netralitas.contracts import (
     NATIONAL_RELEASE_CONTRACT,
     normalise_pemilihan,
 )
+from include.netralitas.ingest.distinct import map_distinct
 from include.netralitas.ingest.explain import DEFECT_COLUMN, defects, explain, safe_value
 from include.netralitas.ingest.pii import mask_format, pseudonymise
 from include.netralitas.ingest.readers import (
@@ -430,7 +431,8 @@ def _ingest(
     spec: _Contract,
     run_id: str | None,
 ) -> list[BatchResult]:
-    """The skeleton shared by every contract: land, read each batch, validate all in one pass, stage.
+    """The skeleton shared by every contract: land, read each batch, validate in one pass per chunk of about
+    ROWS_PER_VALIDATION rows (all of a usual run's batches in one pass), stage.
 
     The content of a file never fails the run: a file that cannot be read, or whose validation cannot run,
     is rejected with its reason and the files after it go on. Only the infrastructure (the warehouse, the
@@ -439,8 +441,17 @@ def _ingest(
     wh.migrate()
     with wh.session() as conn:
         fresh, results, waiting = _scan(conn, settings, spec.folder, spec.contract)
-        frames = {}
-        for item in list(fresh):
+        read: list[_Pending] = []
+        frames: dict[str, pd.DataFrame] = {}
+        rows = 0
+
+        def validate_and_stage() -> None:
+            for group, validated in _validate_isolated(spec, frames, settings, read, conn, wh, run_id):
+                prepared, duplicates, outcome = validated
+                _apply(wh, conn, group, outcome, prepared, duplicates, spec, run_id)
+
+        staged: list[_Pending] = []
+        for item in fresh:
             try:
                 if item.rejection is not None:
                     raise item.rejection
@@ -449,18 +460,26 @@ def _ingest(
                 _reject(wh, conn, item, exc, spec.suite, run_id)
                 _finish(item)
                 results.append(item.result)
-                fresh.remove(item)
                 continue
             item.result.rows_in = len(frame)
             frames[item.result.batch_id] = frame.assign(batch_id=item.result.batch_id)
-        for group, validated in _validate_isolated(spec, frames, settings, fresh, conn, wh, run_id):
-            prepared, duplicates, outcome = validated
-            _apply(wh, conn, group, outcome, prepared, duplicates, spec, run_id)
-        results.extend(item.result for item in fresh)
+            read.append(item)
+            rows += len(frame)
+            if rows >= ROWS_PER_VALIDATION:  # memory stays bounded: validate and stage what was read so far
+                validate_and_stage()
+                staged += read
+                read, frames, rows = [], {}, 0
+        validate_and_stage()
+        staged += read
+        results.extend(item.result for item in staged)
     for r in [*results, *waiting]:
         log.info("%s %s", spec.contract, r.summary())
     return [*results, *waiting]
 
+
+# Batches are read, validated (one GX run) and staged in chunks of about this many rows, in file order, so
+# that an ingestion run's memory does not grow with the size of the drop (docs/performance.md).
+ROWS_PER_VALIDATION = 100_000
 
 # Errors that are the machine's, not the file's: they fail the run (which then re-runs cleanly).
 INFRASTRUCTURE_ERRORS = (OSError, MemoryError)
@@ -621,18 +640,21 @@ def _dedupe(frame: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, dict
 
 
 def _resolve(values: pd.Series, catalogue) -> tuple[pd.Series, pd.Series]:
-    resolutions = {v: catalogue.resolve(v) for v in values.dropna().unique()}
-    kode = values.map(lambda v: resolutions[v].kode if v in resolutions else None)
-    reason = values.map(lambda v: resolutions[v].reason if v in resolutions else "instansi kosong")
-    return kode.astype("object"), reason.astype("object")
+    """Each distinct spelling resolved once: the catalogue code (None when unresolved) and the reason."""
+    resolutions = map_distinct(values, catalogue.resolve)
+    kode = pd.Series([r.kode if r is not None else None for r in resolutions], index=values.index, dtype="object")
+    reason = pd.Series(
+        [r.reason if r is not None else "instansi kosong" for r in resolutions], index=values.index, dtype="object"
+    )
+    return kode, reason
 
 
 def _prepare_cases(frame: pd.DataFrame, catalogue, key: bytes) -> pd.DataFrame:
     """Derived columns for validation and staging; raw personal data is dropped here."""
     from include.netralitas.ingest.readers import parse_dates
 
-    out = frame.copy()
-    out["pemilihan"] = out["pemilihan"].map(normalise_pemilihan, na_action="ignore")
+    out = frame.copy(deep=False)  # copy-on-write: the new columns never touch the caller's frame
+    out["pemilihan"] = map_distinct(out["pemilihan"], normalise_pemilihan)
     out["tanggal_asli"] = out["tanggal_temuan"]
     out["tanggal"] = parse_dates(out["tanggal_temuan"])
     out["tanggal_temuan"] = pd.to_datetime(out["tanggal"])

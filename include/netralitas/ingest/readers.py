@@ -19,6 +19,7 @@ from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from include.netralitas.contracts import (
@@ -414,29 +415,64 @@ _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066
 def clean_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """Every text cell NFKC-normalised (fullwidth digits are ASCII digits), invisible characters dropped,
     surrounding spaces stripped, blanks missing. A cell holding a control character or a bidi override is
-    noted as a defect (its row is quarantined) and the character removed, so no database ever sees it."""
-    out = frame.copy()
-    notes = out[NOTES_COLUMN].copy()
-    for column in out.columns:
+    noted as a defect (its row is quarantined) and the character removed, so no database ever sees it.
+
+    The usual cell (ASCII text without a control character) is stripped by Arrow's vectorised kernels; every
+    other cell (non-ASCII, a control character, a value that is not text) takes the cell-by-cell path."""
+    notes = frame[NOTES_COLUMN].to_numpy(dtype=object, copy=True)
+    columns: dict[str, object] = {}
+    for column in frame.columns:
         if column == NOTES_COLUMN:
+            columns[column] = notes
             continue
-        values = out[column].astype("object")
-        text = values.where(values.map(lambda v: isinstance(v, str)), None)
-        non_ascii = text.map(lambda v: v is not None and not v.isascii())
-        if non_ascii.any():
-            text = text.where(
-                ~non_ascii, text[non_ascii].map(lambda v: _INVISIBLE.sub("", unicodedata.normalize("NFKC", v)))
-            )
-        forbidden = text.map(lambda v: v is not None and _FORBIDDEN.search(v) is not None)
-        for index in forbidden[forbidden].index:
-            chars = sorted({f"U+{ord(ch):04X}" for ch in _FORBIDDEN.findall(text[index])})
-            note = Note(f"{column} berisi karakter kontrol {', '.join(chars)} (tidak tercetak)", True)
-            notes[index] = {**(notes[index] or {}), column: note}
-            text[index] = _FORBIDDEN.sub("", text[index])
-        stripped = [(v.strip() or None) if isinstance(v, str) else None for v in text]
-        out[column] = pd.Series(stripped, dtype="object", index=out.index)
-    out[NOTES_COLUMN] = notes
-    return out
+        cleaned, noted = _clean_column(frame[column], column)
+        for position, note in noted:
+            notes[position] = {**(notes[position] or {}), column: note}
+        columns[column] = cleaned
+    return pd.DataFrame(columns, index=frame.index, dtype="object")
+
+
+_ASCII_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # the ASCII part of _FORBIDDEN
+
+
+def _clean_column(values: pd.Series, column: str) -> tuple[np.ndarray, list[tuple[int, Note]]]:
+    """The cleaned cells of one column (an object array, None for a blank) and the defect notes by position."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        text = pa.chunked_array([pa.array(values, type=pa.string(), from_pandas=True)])
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a value that is not text (an XLSX number): cell by cell
+        slow = np.arange(len(values))
+        cleaned = np.empty(len(values), dtype=object)
+        originals = values.to_numpy(dtype=object)
+    else:
+        is_slow = pc.or_kleene(pc.invert(pc.string_is_ascii(text)), pc.match_substring_regex(text, _ASCII_CONTROL))
+        slow = np.flatnonzero(pc.fill_null(is_slow, False).to_numpy(zero_copy_only=False))
+        stripped = pc.utf8_trim_whitespace(text)
+        stripped = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
+        cleaned = stripped.to_numpy(zero_copy_only=False).astype(object, copy=False)
+        originals = text.take(pa.array(slow, type=pa.int64())).to_pylist() if len(slow) else []
+        originals = dict(zip(slow.tolist(), originals, strict=True))
+    noted = []
+    for position in slow.tolist():
+        cleaned[position], note = _clean_cell(originals[position], column)
+        if note is not None:
+            noted.append((position, note))
+    return cleaned, noted
+
+
+def _clean_cell(value: object, column: str) -> tuple[str | None, Note | None]:
+    if not isinstance(value, str):
+        return None, None
+    if not value.isascii():
+        value = _INVISIBLE.sub("", unicodedata.normalize("NFKC", value))
+    note = None
+    if _FORBIDDEN.search(value) is not None:
+        chars = sorted({f"U+{ord(ch):04X}" for ch in _FORBIDDEN.findall(value)})
+        note = Note(f"{column} berisi karakter kontrol {', '.join(chars)} (tidak tercetak)", True)
+        value = _FORBIDDEN.sub("", value)
+    return (value.strip() or None), note
 
 
 def _require(frame: pd.DataFrame, required: tuple[str, ...], name: str, contract: str) -> None:
@@ -460,12 +496,18 @@ def read_case_report(path: Path, name: str | None = None) -> pd.DataFrame:
 
 
 def parse_dates(values: pd.Series) -> pd.Series:
-    """ISO `YYYY-MM-DD` or `DD/MM/YYYY` (also `DD-MM-YYYY`); anything else, `31/02/2024` too, is NaT."""
-    text = values.astype("string")
-    parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    for fmt in ("%d/%m/%Y", "%d-%m-%Y"):
-        parsed = parsed.fillna(pd.to_datetime(text, format=fmt, errors="coerce"))
-    return parsed.dt.date.astype("object").where(parsed.notna(), None)
+    """ISO `YYYY-MM-DD` or `DD/MM/YYYY` (also `DD-MM-YYYY`); anything else, `31/02/2024` too, is None.
+    Each distinct text is parsed once."""
+    from include.netralitas.ingest.distinct import apply_distinct
+
+    def parse(distinct: pd.Series) -> pd.Series:
+        text = distinct.astype("string")
+        parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        for fmt in ("%d/%m/%Y", "%d-%m-%Y"):
+            parsed = parsed.fillna(pd.to_datetime(text, format=fmt, errors="coerce"))
+        return parsed.dt.date.astype("object").where(parsed.notna(), None)
+
+    return apply_distinct(values, parse)
 
 
 def read_release_meta(path: Path, name: str | None = None) -> ReleaseMeta:
