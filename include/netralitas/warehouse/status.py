@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -136,9 +136,3 @@ def engineer_status(wh: Warehouse, *, as_of: datetime, pulls: int = 100, publica
         ],
         unavailable=unavailable,
     )
-
-
-def days_since(moment: datetime | None, as_of: datetime) -> int | None:
-    if moment is None:
-        return None
-    return (as_of - pd.Timestamp(moment).to_pydatetime()) // timedelta(days=1)
