@@ -100,9 +100,11 @@ def airflow_db() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory):
-    """`make demo` once per session, in a temporary var/ and Airflow home: the runbook's commands run on it
-    (tests/docs), the browser renders its page (tests/e2e, from a copy taken before any command ran).
-    `env` is what the Makefile and the runbook's set-up export; `published` the week's files."""
+    """`make demo` once per session, in a temporary var/ and Airflow home. The engineer's-seat tests read it as
+    the demo left it (tests/e2e/test_engineer_seat.py: they run first, see `pytest_collection_modifyitems`),
+    then the runbook's commands run on it (tests/docs); the browser renders its page from a copy taken before
+    any command ran. `env` is what the Makefile and the runbook's set-up export; `published` the week's
+    files; `log` the demo's log and `output` what `make demo` printed."""
     import subprocess
     import sys
     from types import SimpleNamespace
@@ -132,14 +134,17 @@ def demo_build(tmp_path_factory):
             "NETRALITAS_OFFICE_ENDPOINTS": str(var / "office-endpoints.csv"),
         }
     )
-    (var / "airflow").mkdir()
-    for step in (["airflow", "db", "migrate"], ["python", "tools/chain.py", "--demo", "--week", DEMO_WEEK]):
-        done = subprocess.run(step, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-        assert done.returncode == 0, f"{' '.join(step)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    # the Makefile's own recipe (`airflow db migrate`, then the chain), log and all
+    done = subprocess.run(
+        ["make", "--no-print-directory", "demo", f"VAR={var}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    log = (var / "logs" / "demo.log").read_text(errors="replace") if (var / "logs" / "demo.log").exists() else ""
+    assert done.returncode == 0, f"make demo failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}\n{log[-3000:]}"
     published = tmp_path_factory.mktemp("demo-published") / DEMO_WEEK
     shutil.copytree(var / "publish" / DEMO_WEEK, published)  # the files themselves, behind the week's link
     shutil.copy(var / "publish" / "index.html", published.parent / "index.html")  # the week index beside it
-    yield SimpleNamespace(env=env, var=var, published=published)
+    yield SimpleNamespace(env=env, var=var, published=published, log=log, output=done.stdout + done.stderr)
     shutil.rmtree(var, ignore_errors=True)
 
 
@@ -319,10 +324,23 @@ def lane(item) -> str:
     return "unit"
 
 
+# Tests that read the session's demo build as `make demo` left it: they run before any test that changes it
+# (the runbook's commands), so one demo serves both.
+READS_THE_DEMO_AS_BUILT = "tests/e2e/test_engineer_seat.py"
+
+
 def pytest_collection_modifyitems(config, items):
-    """Every test gets exactly one lane marker: `make test-fast` is `-m unit`, `make test` runs them all."""
+    """Every test gets exactly one lane marker: `make test-fast` is `-m unit`, `make test` runs them all.
+    The tests of READS_THE_DEMO_AS_BUILT move before the first other test that uses the demo build."""
     for item in items:
         item.add_marker(getattr(pytest.mark, lane(item)))
+    first = [Path(str(item.path)).relative_to(ROOT).as_posix() == READS_THE_DEMO_AS_BUILT for item in items]
+    users = [i for i, item in enumerate(items) if "demo_build" in getattr(item, "fixturenames", ()) and not first[i]]
+    if users and any(first):
+        readers = [item for item, is_reader in zip(items, first, strict=True) if is_reader]
+        rest = [item for item, is_reader in zip(items, first, strict=True) if not is_reader]
+        at = rest.index(items[users[0]])
+        items[:] = [*rest[:at], *readers, *rest[at:]]
 
 
 def pytest_terminal_summary(terminalreporter):
