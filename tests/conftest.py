@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import atexit
 import os
+import queue
 import re
 import shutil
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -73,19 +75,84 @@ def pg_server() -> str:
     return PG_URL
 
 
-@pytest.fixture
-def pg_url(pg_server: str):
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+class _PgDatabases:
+    """Fresh PostgreSQL databases made one ahead and dropped behind by one background thread, so a test neither
+    waits for its database to be created nor for the last one to be dropped (together ~0.3–1 s a test, paid
+    by the server while the next test runs). Each database is still used by one test only."""
+
+    def __init__(self) -> None:
+        self.jobs: queue.Queue = queue.Queue()
+        self.ready: dict[str | None, queue.Queue] = {}
+        self.worker = threading.Thread(target=self._work, name="pg-databases", daemon=True)
+        self.worker.start()
+
+    def _work(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            job()
+
+    def _make(self, template: str | None, ready: queue.Queue) -> None:
+        from sqlalchemy import text
+
+        name = f"netralitas_test_{uuid.uuid4().hex[:12]}"
+        try:
+            if template is None:
+                with _pg_admin_engine().connect() as conn:
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+            else:
+                _pg_clone(template, name)
+        except Exception as exc:  # handed to the test that waits for it
+            ready.put(exc)
+        else:
+            ready.put(name)
+
+    def take(self, template: str | None = None) -> str:
+        """A new database: empty, or a copy of `template` (its role settings included)."""
+        ready = self.ready.setdefault(template, queue.Queue())
+        if ready.empty():
+            self.jobs.put(lambda: self._make(template, ready))
+        self.jobs.put(lambda: self._make(template, ready))  # the next test's, made while this one runs
+        made = ready.get(timeout=600)
+        if isinstance(made, Exception):
+            raise made
+        return made
+
+    def drop(self, name: str) -> None:
+        self.jobs.put(lambda: _pg_drop(name))
+
+    def close(self) -> None:
+        """Drop what is left (the databases made ahead) and wait for every drop."""
+        for ready in self.ready.values():
+            while not ready.empty():
+                made = ready.get()
+                if isinstance(made, str):
+                    self.drop(made)
+        self.jobs.put(None)
+        self.worker.join()
+
+
+def _pg_drop(name: str) -> None:
     from sqlalchemy import text
+
+    with _pg_admin_engine().connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def pg_databases(pg_server: str, migrated_template):
+    """(Asks for the template first, so that its drop comes after the last clone made from it.)"""
+    databases = _PgDatabases()
+    yield databases
+    databases.close()
+
+
+@pytest.fixture
+def pg_url(pg_server: str, pg_databases: _PgDatabases):
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
     from sqlalchemy.engine import make_url
 
-    name = f"netralitas_test_{uuid.uuid4().hex[:12]}"
-    admin = _pg_admin_engine()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    name = pg_databases.take()
     yield make_url(pg_server).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    pg_databases.drop(name)
 
 
 @pytest.fixture(scope="session")
@@ -244,16 +311,13 @@ def warehouse_url(request, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def pg_migrated_url(pg_server: str, migrated_template):
+def pg_migrated_url(pg_server: str, migrated_template, pg_databases: _PgDatabases):
     """A fresh PostgreSQL database cloned from the migrated template for one test, dropped afterwards."""
-    from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
-    name = f"netralitas_test_{uuid.uuid4().hex[:12]}"
-    _pg_clone(migrated_template("postgresql"), name)
+    name = pg_databases.take(migrated_template("postgresql"))
     yield make_url(pg_server).set(database=name).render_as_string(hide_password=False)
-    with _pg_admin_engine().connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    pg_databases.drop(name)
 
 
 @pytest.fixture
