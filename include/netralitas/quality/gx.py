@@ -518,7 +518,7 @@ def _raised(info: object) -> str | None:
 
 def _per_batch(suite: str, rules: list[Rule], batch_ids: list[str], failed: pd.DataFrame) -> pd.DataFrame:
     """Every batch gets a result row per expectation, also those where nothing failed."""
-    counts = failed.groupby(["batch_id", "rule"]).size()
+    counts = failed.groupby(["batch_id", "rule"]).size().to_dict()  # a dict: a MultiIndex lookup per cell is slow
     rows = []
     for batch_id in batch_ids:
         for index, rule in enumerate(rules):
