@@ -567,7 +567,8 @@ def _clean_cell(value: object, column: str) -> tuple[str | None, Note | None]:
 
 
 def _require(frame: pd.DataFrame, required: tuple[str, ...], name: str, contract: str) -> None:
-    missing = [c for c in required if c not in frame.columns]
+    present = set(frame.columns)
+    missing = [c for c in required if c not in present]
     if missing:
         raise BatchRejected(f"{name}: required column(s) missing for {contract}: {', '.join(missing)}", rows=len(frame))
 
@@ -580,8 +581,9 @@ def read_case_report(path: Path, name: str | None = None) -> pd.DataFrame:
         for column in CASE_COLUMNS:
             frame[column] = pd.Series(dtype="object")
     _require(frame, CASE_REQUIRED, name, "case-report/v1")
+    present = set(frame.columns)
     for column in CASE_COLUMNS:
-        if column not in frame.columns:
+        if column not in present:
             frame[column] = None
     ordered = [ROW_COLUMN, *CASE_COLUMNS, NOTES_COLUMN]
     return frame if frame.columns.tolist() == ordered else frame[ordered]
