@@ -41,7 +41,7 @@ from include.netralitas.ingest.readers import (
     read_national_release,
     release_sidecar,
 )
-from include.netralitas.landing.zone import content_hash, land, sweep_stale_temporaries
+from include.netralitas.landing.zone import content_hash, land, sweep_stale_temporaries, sync_folders
 from include.netralitas.quality.gx import (
     CASE_SUITE,
     RELEASE_SUITE,
@@ -380,9 +380,12 @@ def _oversize(parts: list[Path], contract: str, landing_dir: Path) -> _Pending:
     return _Pending(result, [], kept, _received_at(kept), rejection=BatchRejected(reason))
 
 
-def _take(settings: Settings, path: Path, contract: str, now: float) -> _Pending | BatchResult:
+def _take(
+    settings: Settings, path: Path, contract: str, now: float, unsynced: set[Path] | None = None
+) -> _Pending | BatchResult:
     """One dropped file (and its sidecar) landed as a pending batch, or a `waiting` result when it is not
-    complete yet. Unsafe names, symbolic links and files over the size limit become batches to reject."""
+    complete yet. Unsafe names, symbolic links and files over the size limit become batches to reject.
+    With `unsynced`, the landing folders still to fsync are added to it (`landing.zone.land`)."""
     is_release = contract == NATIONAL_RELEASE_CONTRACT
     name, name_problem = printable_name(path.name)
     office = office_from_name(name)
@@ -417,9 +420,10 @@ def _take(settings: Settings, path: Path, contract: str, now: float) -> _Pending
     # A data file with a sidecar is stored under the batch's hash, so that two releases with the same
     # table and different metadata never share (and overwrite) one landed sidecar.
     with_sidecar = len(parts) > 1 and parts[1].exists()
-    landed = land(settings.landing_dir, contract, raws[0], name, stem=batch_id if with_sidecar else None)
+    stem = batch_id if with_sidecar else None
+    landed = land(settings.landing_dir, contract, raws[0], name, stem=stem, unsynced=unsynced)
     if with_sidecar:
-        land(settings.landing_dir, contract, raws[1], parts[1].name, stem=landed.stem)
+        land(settings.landing_dir, contract, raws[1], parts[1].name, stem=landed.stem, unsynced=unsynced)
     result = BatchResult(batch_id, name, contract, None, "pending")
     source = "api" if path.parent == settings.api_pull_drop else "file"
     present = [p for p in parts if p.exists() or p.is_symlink()]
@@ -439,15 +443,17 @@ def _scan(
     pending: list[_Pending] = []
     waiting: list[BatchResult] = []
     now = time.time()
+    unsynced: set[Path] = set()  # each landed file is fsynced; its folder once, for all, before any commit
     for path in _drop_files(folders):
         try:
-            item = _take(settings, path, contract, now)
+            item = _take(settings, path, contract, now, unsynced)
         except FileNotFoundError:  # renamed or removed by its uploader since the listing: the next run sees it
             continue
         if isinstance(item, BatchResult):
             waiting.append(item)
         else:
             pending.append(item)
+    sync_folders(unsynced)  # a failure above commits nothing: the next run lands the files again
     known = _known_batches(conn, [p.result.batch_id for p in pending])
     done: list[BatchResult] = []
     fresh: list[_Pending] = []
