@@ -547,18 +547,27 @@ def _validate_isolated(spec, frames, settings, fresh, conn, wh, run_id):
     if not fresh:
         return
     batch_ids = [item.result.batch_id for item in fresh]
+    # The chunk's rows held once: the batches' frames are let go as soon as they are concatenated, and the
+    # concatenation as soon as it is validated (before the chunk is staged).
+    whole = pd.concat(frames.values(), ignore_index=True)
+    frames.clear()
     try:
         labels = {item.result.batch_id: _label(item) for item in fresh}
-        yield fresh, _validate(spec, pd.concat(frames.values(), ignore_index=True), settings, batch_ids, run_id, labels)
-        return
+        validated = _validate(spec, whole, settings, batch_ids, run_id, labels)
     except INFRASTRUCTURE_ERRORS:
         raise
     except Exception as exc:  # never the message or a traceback in the log: they may quote values
         log.warning("%s: validating all batches at once failed (%s); each batch alone", spec.suite, type(exc).__name__)
+    else:
+        whole = None
+        yield fresh, validated
+        return
+    by_batch = dict(tuple(whole.groupby("batch_id", sort=False)))
     for item in list(fresh):
         try:
             batch_id = item.result.batch_id
-            outcome = _validate(spec, frames[batch_id], settings, [batch_id], run_id, {batch_id: _label(item)})
+            frame = by_batch.get(batch_id, whole.iloc[0:0]).reset_index(drop=True)
+            outcome = _validate(spec, frame, settings, [batch_id], run_id, {batch_id: _label(item)})
         except INFRASTRUCTURE_ERRORS:
             raise
         except Exception as exc:
