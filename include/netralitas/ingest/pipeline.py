@@ -265,7 +265,7 @@ def _apply(
         ),
         index=prepared.index,
     )
-    good = prepared.loc[~is_bad]
+    good = prepared.loc[~is_bad] if is_bad.any() else prepared  # no copy of a chunk without a bad row
     quarantined = is_bad.groupby(prepared["batch_id"], sort=False).sum()
     loaded = good.groupby("batch_id", sort=False).size()
     for item in pending:
