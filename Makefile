@@ -91,8 +91,8 @@ fmt: $(STAMP) ## rewrite the code with ruff format and ruff's safe fixes
 check-lock: $(STAMP) ## fail when requirements.lock drifts from requirements.in
 	$(PY) tools/lock.py check
 
-lock: $(STAMP) ## recompile requirements.lock from requirements.in (needs the package index)
-	$(PY) tools/lock.py compile
+lock: $(STAMP) ## recompile requirements.lock from requirements.in, keeping every pin that still fits (UPGRADE=1: newest allowed)
+	$(PY) tools/lock.py compile $(if $(value UPGRADE),--upgrade)
 
 bench: $(STAMP) ## every stage at scale on DuckDB and PostgreSQL (ROWS=1000000); JSON in var/bench/
 	@$(PY) tools/bench.py --rows "$${NETRALITAS_BENCH_ROWS:-1000000}" 2>$(VAR)/bench-stderr.log || { tail -30 $(VAR)/bench-stderr.log; exit 1; }

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import atexit
 import os
+import queue
 import re
 import shutil
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -73,19 +75,84 @@ def pg_server() -> str:
     return PG_URL
 
 
-@pytest.fixture
-def pg_url(pg_server: str):
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+class _PgDatabases:
+    """Fresh PostgreSQL databases made one ahead and dropped behind by one background thread, so a test neither
+    waits for its database to be created nor for the last one to be dropped (together ~0.3–1 s a test, paid
+    by the server while the next test runs). Each database is still used by one test only."""
+
+    def __init__(self) -> None:
+        self.jobs: queue.Queue = queue.Queue()
+        self.ready: dict[str | None, queue.Queue] = {}
+        self.worker = threading.Thread(target=self._work, name="pg-databases", daemon=True)
+        self.worker.start()
+
+    def _work(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            job()
+
+    def _make(self, template: str | None, ready: queue.Queue) -> None:
+        from sqlalchemy import text
+
+        name = f"netralitas_test_{uuid.uuid4().hex[:12]}"
+        try:
+            if template is None:
+                with _pg_admin_engine().connect() as conn:
+                    conn.execute(text(f'CREATE DATABASE "{name}"'))
+            else:
+                _pg_clone(template, name)
+        except Exception as exc:  # handed to the test that waits for it
+            ready.put(exc)
+        else:
+            ready.put(name)
+
+    def take(self, template: str | None = None) -> str:
+        """A new database: empty, or a copy of `template` (its role settings included)."""
+        ready = self.ready.setdefault(template, queue.Queue())
+        if ready.empty():
+            self.jobs.put(lambda: self._make(template, ready))
+        self.jobs.put(lambda: self._make(template, ready))  # the next test's, made while this one runs
+        made = ready.get(timeout=600)
+        if isinstance(made, Exception):
+            raise made
+        return made
+
+    def drop(self, name: str) -> None:
+        self.jobs.put(lambda: _pg_drop(name))
+
+    def close(self) -> None:
+        """Drop what is left (the databases made ahead) and wait for every drop."""
+        for ready in self.ready.values():
+            while not ready.empty():
+                made = ready.get()
+                if isinstance(made, str):
+                    self.drop(made)
+        self.jobs.put(None)
+        self.worker.join()
+
+
+def _pg_drop(name: str) -> None:
     from sqlalchemy import text
+
+    with _pg_admin_engine().connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def pg_databases(pg_server: str, migrated_template):
+    """(Asks for the template first, so that its drop comes after the last clone made from it.)"""
+    databases = _PgDatabases()
+    yield databases
+    databases.close()
+
+
+@pytest.fixture
+def pg_url(pg_server: str, pg_databases: _PgDatabases):
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
     from sqlalchemy.engine import make_url
 
-    name = f"netralitas_test_{uuid.uuid4().hex[:12]}"
-    admin = _pg_admin_engine()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    name = pg_databases.take()
     yield make_url(pg_server).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    pg_databases.drop(name)
 
 
 @pytest.fixture(scope="session")
@@ -100,9 +167,11 @@ def airflow_db() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory):
-    """`make demo` once per session, in a temporary var/ and Airflow home: the runbook's commands run on it
-    (tests/docs), the browser renders its page (tests/e2e, from a copy taken before any command ran).
-    `env` is what the Makefile and the runbook's set-up export; `published` the week's files."""
+    """`make demo` once per session, in a temporary var/ and Airflow home. The engineer's-seat tests read it as
+    the demo left it (tests/e2e/test_engineer_seat.py: they run first, see `pytest_collection_modifyitems`),
+    then the runbook's commands run on it (tests/docs); the browser renders its page from a copy taken before
+    any command ran. `env` is what the Makefile and the runbook's set-up export; `published` the week's
+    files; `log` the demo's log and `output` what `make demo` printed."""
     import subprocess
     import sys
     from types import SimpleNamespace
@@ -132,14 +201,17 @@ def demo_build(tmp_path_factory):
             "NETRALITAS_OFFICE_ENDPOINTS": str(var / "office-endpoints.csv"),
         }
     )
-    (var / "airflow").mkdir()
-    for step in (["airflow", "db", "migrate"], ["python", "tools/chain.py", "--demo", "--week", DEMO_WEEK]):
-        done = subprocess.run(step, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-        assert done.returncode == 0, f"{' '.join(step)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    # the Makefile's own recipe (`airflow db migrate`, then the chain), log and all
+    done = subprocess.run(
+        ["make", "--no-print-directory", "demo", f"VAR={var}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    log = (var / "logs" / "demo.log").read_text(errors="replace") if (var / "logs" / "demo.log").exists() else ""
+    assert done.returncode == 0, f"make demo failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}\n{log[-3000:]}"
     published = tmp_path_factory.mktemp("demo-published") / DEMO_WEEK
     shutil.copytree(var / "publish" / DEMO_WEEK, published)  # the files themselves, behind the week's link
     shutil.copy(var / "publish" / "index.html", published.parent / "index.html")  # the week index beside it
-    yield SimpleNamespace(env=env, var=var, published=published)
+    yield SimpleNamespace(env=env, var=var, published=published, log=log, output=done.stdout + done.stderr)
     shutil.rmtree(var, ignore_errors=True)
 
 
@@ -239,16 +311,13 @@ def warehouse_url(request, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def pg_migrated_url(pg_server: str, migrated_template):
+def pg_migrated_url(pg_server: str, migrated_template, pg_databases: _PgDatabases):
     """A fresh PostgreSQL database cloned from the migrated template for one test, dropped afterwards."""
-    from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
-    name = f"netralitas_test_{uuid.uuid4().hex[:12]}"
-    _pg_clone(migrated_template("postgresql"), name)
+    name = pg_databases.take(migrated_template("postgresql"))
     yield make_url(pg_server).set(database=name).render_as_string(hide_password=False)
-    with _pg_admin_engine().connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    pg_databases.drop(name)
 
 
 @pytest.fixture
@@ -319,10 +388,23 @@ def lane(item) -> str:
     return "unit"
 
 
+# Tests that read the session's demo build as `make demo` left it: they run before any test that changes it
+# (the runbook's commands), so one demo serves both.
+READS_THE_DEMO_AS_BUILT = "tests/e2e/test_engineer_seat.py"
+
+
 def pytest_collection_modifyitems(config, items):
-    """Every test gets exactly one lane marker: `make test-fast` is `-m unit`, `make test` runs them all."""
+    """Every test gets exactly one lane marker: `make test-fast` is `-m unit`, `make test` runs them all.
+    The tests of READS_THE_DEMO_AS_BUILT move before the first other test that uses the demo build."""
     for item in items:
         item.add_marker(getattr(pytest.mark, lane(item)))
+    first = [Path(str(item.path)).relative_to(ROOT).as_posix() == READS_THE_DEMO_AS_BUILT for item in items]
+    users = [i for i, item in enumerate(items) if "demo_build" in getattr(item, "fixturenames", ()) and not first[i]]
+    if users and any(first):
+        readers = [item for item, is_reader in zip(items, first, strict=True) if is_reader]
+        rest = [item for item, is_reader in zip(items, first, strict=True) if not is_reader]
+        at = rest.index(items[users[0]])
+        items[:] = [*rest[:at], *readers, *rest[at:]]
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -20,17 +20,10 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def made_demo(tmp_path_factory):
-    """`make demo VAR=<tmp>`: the Makefile's own recipe, log and all, in a temporary var/."""
-    var = tmp_path_factory.mktemp("seat-var")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NETRALITAS_", "AIRFLOW", "PYTHONPATH"))}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    done = subprocess.run(
-        ["make", "demo", f"VAR={var}"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
-    )
-    log = (var / "logs" / "demo.log").read_text(errors="replace")
-    assert done.returncode == 0, f"make demo failed:\n{done.stdout[-2000:]}\n{log[-3000:]}"
-    return SimpleNamespace(var=var, log=log, output=done.stdout + done.stderr)
+def made_demo(demo_build):
+    """`make demo VAR=<tmp>`: the Makefile's own recipe, log and all, in a temporary var/ (the session's demo
+    build, tests/conftest.py `demo_build`, read before the runbook's commands change it)."""
+    return SimpleNamespace(var=demo_build.var, log=demo_build.log, output=demo_build.output)
 
 
 def _task_log(log: str, dag_id: str, task_id: str) -> str:

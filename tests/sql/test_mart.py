@@ -47,6 +47,7 @@ def loaded(request, tmp_path_factory):
         landing_dir=folder / "landing",
         publish_dir=folder / "publish",
         warehouse_url=url,
+        gx_dir=None,  # an ephemeral GX context: nothing here reads stored results or Data Docs
     )
     generate_sample(settings.drop_dir, total_cases=600)
     raw = [read_case_report(p) for p in sorted(settings.case_report_drop.iterdir())]

@@ -75,14 +75,19 @@ class ReleaseMeta:
 
 def decode(raw: bytes, name: str) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252 as Excel exports it."""
+    return _decode(raw, name)[0]
+
+
+def _decode(raw: bytes, name: str) -> tuple[str, bool]:
+    """The text, and whether it was read as UTF-8 (then `raw` less a BOM is the text's UTF-8 bytes)."""
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return raw.decode("utf-16")
+        return raw.decode("utf-16"), False
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig"), True
     except UnicodeDecodeError:
         pass
     try:  # Windows-1252, also when a tool put a UTF-8 BOM before Windows-1252 bytes
-        return raw.removeprefix(codecs.BOM_UTF8).decode("cp1252")
+        return raw.removeprefix(codecs.BOM_UTF8).decode("cp1252"), False
     except UnicodeDecodeError as exc:
         raise BatchRejected(f"{name}: not UTF-8, UTF-16 or Windows-1252 text ({exc})") from None
 
@@ -340,14 +345,22 @@ def _read_html(raw: bytes, name: str, required: tuple[str, ...]) -> pd.DataFrame
 MAX_LINE_CHARS = 100_000
 
 
-def _read_csv(raw: bytes, name: str, required: tuple[str, ...]) -> pd.DataFrame:
-    text = decode(raw, name)
-    longest = max((len(line) for line in text.splitlines()), default=0)
+def _read_csv(raw: bytes, name: str, required: tuple[str, ...]) -> tuple[pd.DataFrame, bool]:
+    """The file's cells under its header row, and whether they are already cleaned (`clean_cells`) with
+    their notes in `_catatan`: a well-formed file takes the fast path (`_fast_csv`), any other pandas' parser."""
+    text, utf8 = _decode(raw, name)
+    lines = text.splitlines()
+    longest = max(map(len, lines), default=0)
     if longest > MAX_LINE_CHARS:
         raise BatchRejected(f"{name}: a line of {longest} characters is over the limit of {MAX_LINE_CHARS}")
     delimiter = _sniff_delimiter(text)
-    head = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:HEADER_SEARCH_ROWS])), delimiter=delimiter))
+    head = list(csv.reader(io.StringIO("\n".join(lines[:HEADER_SEARCH_ROWS])), delimiter=delimiter))
     header_at = _header_index(head, required) or 0
+    if header_at == 0 and head and len(head[0]) >= 2:
+        data = raw.removeprefix(codecs.BOM_UTF8) if utf8 else None
+        fast = _fast_csv(text, data, delimiter, len(head[0]))
+        if fast is not None:
+            return fast, True
     try:
         cells = pd.read_csv(
             io.StringIO(text),
@@ -363,7 +376,82 @@ def _read_csv(raw: bytes, name: str, required: tuple[str, ...]) -> pd.DataFrame:
     # The header is read as a row so that a duplicated column name is seen, not renamed.
     frame = cells.iloc[1:].reset_index(drop=True)
     frame.columns = list(cells.iloc[0])
-    return frame
+    return frame, False
+
+
+# The fast path reads only what pandas' C parser and Arrow's CSV reader read alike: no ASCII control character
+# (a NUL or an EOF mark may be parsed differently; such a cell is a defect anyway), no BOM left in the text,
+# a header of at least two fields on the first line (so a line of spaces, which the C parser skips as blank,
+# is a wrong field count for Arrow), every row as wide as the header (else Arrow raises), and quotes only
+# around whole fields that stay on one line.
+THREADED_CSV_CHARS = 4 * 1024 * 1024  # Arrow reads a larger file on several threads (a small one is quicker on one)
+_CSV_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _quoted_csv(delimiter: str) -> re.Pattern[str]:
+    """A whole CSV text whose quoted fields are RFC 4180 fields without a line break."""
+    sep = re.escape(delimiter)
+    field = f'(?:"[^"\\r\\n]*(?:""[^"\\r\\n]*)*"|[^"{sep}\\r\\n]*)'
+    record = f"{field}(?:{sep}{field})*"
+    return re.compile(f"(?:{record}(?:\\r\\n|\\r|\\n))*(?:{record})?")
+
+
+_QUOTED_CSV = {delimiter: _quoted_csv(delimiter) for delimiter in (";", ",", "\t")}
+
+
+def _fast_csv(text: str, data: bytes | None, delimiter: str, width: int) -> pd.DataFrame | None:
+    """A well-formed CSV read by Arrow and cleaned as `clean_cells` cleans it (header row first, columns as
+    the file names them, `_catatan` last), or None whenever the file is not plainly well formed: then
+    pandas' parser reads it and every message stays the same.
+
+    `data` is the text's UTF-8 bytes when the file was sent as UTF-8 (a BOM removed), `width` the number of
+    fields of the first line."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    if text.startswith("\ufeff") or _CSV_CONTROL.search(text) is not None:
+        return None
+    if '"' in text and _QUOTED_CSV[delimiter].fullmatch(text) is None:
+        return None
+    names = [f"f{i}" for i in range(width)]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data if data is not None else text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=len(text) > THREADED_CSV_CHARS),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowException, ValueError):
+        return None
+    if table.num_rows < 1 or table.num_columns != width:
+        return None
+    header = [column[0].as_py() for column in table.columns]
+    columns = [normalise_header(str(c)) for c in header]
+    if NOTES_COLUMN in columns:  # the reader's own column sent in the file: the usual path decides
+        return None
+    rows = table.num_rows - 1
+    cells = np.empty((width + 1, rows), dtype=object)
+    notes = cells[width]
+    if rows:
+        body = pa.concat_arrays([chunk for column in table.slice(1).columns for chunk in column.chunks])
+        stripped = pc.utf8_trim_whitespace(body)
+        stripped = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
+        cleaned = stripped.to_numpy(zero_copy_only=False, writable=True)
+        if not text.isascii():  # the cells that are not ASCII are cleaned one by one, as `_clean_column` does
+            slow = np.flatnonzero(pc.invert(pc.string_is_ascii(body)).to_numpy(zero_copy_only=False))
+            originals = body.take(pa.array(slow, type=pa.int64())).to_pylist()
+            for position, value in zip(slow.tolist(), originals, strict=True):
+                column, row = divmod(position, rows)
+                cleaned[position], note = _clean_cell(value, columns[column])
+                if note is not None:
+                    notes[row] = {**(notes[row] or {}), columns[column]: note}
+        cells[:width] = cleaned.reshape(width, rows)
+    return pd.DataFrame(cells.T, columns=[*header, NOTES_COLUMN], dtype="object", copy=False)
 
 
 def read_table(path: Path, name: str | None = None, required: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -378,6 +466,7 @@ def read_table(path: Path, name: str | None = None, required: tuple[str, ...] = 
     if size > MAX_FILE_BYTES:
         raise BatchRejected(f"{name}: {size} bytes is over the limit of {MAX_FILE_BYTES} bytes")
     raw = path.read_bytes()
+    cleaned = False
     if not raw.strip():
         raise BatchRejected(f"{name}: the file is empty (not even a header row)")
     suffix = Path(name).suffix.lower()
@@ -388,20 +477,22 @@ def read_table(path: Path, name: str | None = None, required: tuple[str, ...] = 
             raise BatchRejected(f"{name}: expected a list of rows or {{'rows': [...]}}")
         frame = _frame_from_records(records, name)
     elif suffix in (".csv", ".txt"):
-        frame = _read_csv(raw, name, required)
+        frame, cleaned = _read_csv(raw, name, required)
     elif suffix in (".xlsx", ".xlsm"):
         frame = _read_xlsx(path, name, required)
     elif suffix in (".html", ".htm"):
         frame = _read_html(raw, name, required)
     else:
         raise BatchRejected(f"{name}: unsupported file type {suffix!r} (expected .csv, .xlsx, .json or .html)")
-    frame.columns = [normalise_header(str(c)) for c in frame.columns]
-    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    names = [normalise_header(str(c)) for c in frame.columns]
+    frame.columns = names
+    duplicated = sorted({c for c in names if names.count(c) > 1})
     if duplicated:
         raise BatchRejected(f"{name}: duplicated header {', '.join(duplicated)}", rows=len(frame))
-    if NOTES_COLUMN not in frame.columns:
-        frame[NOTES_COLUMN] = pd.Series([None] * len(frame), dtype="object", index=frame.index)
-    frame = clean_cells(frame)
+    if not cleaned:
+        if NOTES_COLUMN not in frame.columns:
+            frame[NOTES_COLUMN] = pd.Series([None] * len(frame), dtype="object", index=frame.index)
+        frame = clean_cells(frame)
     frame.insert(0, ROW_COLUMN, range(1, len(frame) + 1))
     return frame
 
@@ -476,7 +567,8 @@ def _clean_cell(value: object, column: str) -> tuple[str | None, Note | None]:
 
 
 def _require(frame: pd.DataFrame, required: tuple[str, ...], name: str, contract: str) -> None:
-    missing = [c for c in required if c not in frame.columns]
+    present = set(frame.columns)
+    missing = [c for c in required if c not in present]
     if missing:
         raise BatchRejected(f"{name}: required column(s) missing for {contract}: {', '.join(missing)}", rows=len(frame))
 
@@ -489,10 +581,12 @@ def read_case_report(path: Path, name: str | None = None) -> pd.DataFrame:
         for column in CASE_COLUMNS:
             frame[column] = pd.Series(dtype="object")
     _require(frame, CASE_REQUIRED, name, "case-report/v1")
+    present = set(frame.columns)
     for column in CASE_COLUMNS:
-        if column not in frame.columns:
+        if column not in present:
             frame[column] = None
-    return frame[[ROW_COLUMN, *CASE_COLUMNS, NOTES_COLUMN]]
+    ordered = [ROW_COLUMN, *CASE_COLUMNS, NOTES_COLUMN]
+    return frame if frame.columns.tolist() == ordered else frame[ordered]
 
 
 def parse_dates(values: pd.Series) -> pd.Series:
