@@ -15,9 +15,12 @@ Synthetic case reports (seeded) for all 552 offices are written as CSV files. St
              generator), from drop to published with `make run` on the embedded warehouse in a var folder of
              its own, Airflow start-up included (a subprocess, wall time)
 References: pandas' pyarrow CSV engine on the same files (every column text), the raw bulk load of the same
-rows, the same checks as plain pandas masks. Also the parse time of each DAG file and the peak RSS of the
-process during each stage. Prints every ratio of issue 20 with its target and whether it is met, side by side
-on both warehouses, and writes var/bench/bench-<rows>.json. Not part of `make test`.
+rows, the same checks as plain pandas masks. Also the parse time of each DAG file and the peak RSS of each
+stage. Every stage runs as the pipeline runs it: in a fresh spawned process (the benchmark's own process never
+holds the rows), over the pipeline's chunks of about `pipeline.ROWS_PER_VALIDATION` rows (read, prepared,
+validated and loaded one chunk at a time); a stage's time is the sum over its chunks, its peak RSS the highest
+RSS of its process while the stage ran. Prints every ratio of issue 20 with its target and whether it is met,
+side by side on both warehouses, and writes var/bench/bench-<rows>.json. Not part of `make test`.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from include.netralitas.contracts import CASE_COLUMNS, JABATAN, JENIS_PELANGGARAN, PEMILIHAN, STATUS  # noqa: E402
+from include.netralitas.ingest import pipeline  # noqa: E402
 from include.netralitas.ingest.pipeline import (  # noqa: E402
     NOT_VALIDATED,
     STAGING_CASE_COLUMNS,
@@ -103,6 +107,156 @@ def measure(results: dict, name: str, fn, rows: int | None = None):
     return value
 
 
+class Stages:
+    """Per-stage figures summed over the chunks a stage ran on: seconds, and the highest RSS of this process
+    while the stage ran (`Peak`)."""
+
+    def __init__(self, rows: int | None = None) -> None:
+        self.rows = rows
+        self.figures: dict[str, dict] = {}
+
+    @contextlib.contextmanager
+    def run(self, name: str):
+        with Peak() as peak:
+            start = time.perf_counter()
+            yield
+            seconds = time.perf_counter() - start
+        figures = self.figures.setdefault(name, {"s": 0.0, "peak_rss_mb": 0.0})
+        figures["s"] += seconds
+        figures["peak_rss_mb"] = max(figures["peak_rss_mb"], peak.mb)
+
+    def results(self, per_row: tuple[str, ...] = ()) -> dict:
+        out = {}
+        for name, figures in self.figures.items():
+            out[name] = {"s": round(figures["s"], 3), "peak_rss_mb": round(figures["peak_rss_mb"], 1)}
+            if self.rows and name in per_row:
+                out[name]["rows_per_s"] = round(self.rows / figures["s"])
+        return out
+
+
+def in_child(fn, *args) -> dict:
+    """`fn(*args)` in a fresh spawned process (its RSS is the stage's alone); prints the figures it returns."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        results = pool.apply(fn, args)
+    for name, figures in results.items():
+        print(f"  {name:<28} {figures['s']:8.2f} s  peak RSS {figures['peak_rss_mb']:7.0f} MB", flush=True)
+    return results
+
+
+def pipeline_chunks(paths: list[Path]) -> list[list[Path]]:
+    """The files in the groups the pipeline reads, validates and stages together: in name order, a group
+    closes once it holds `pipeline.ROWS_PER_VALIDATION` rows (the synthetic CSV rows are one line each)."""
+    chunks: list[list[Path]] = [[]]
+    rows = 0
+    for path in paths:
+        chunks[-1].append(path)
+        rows += path.read_bytes().count(b"\n") - 1
+        if rows >= pipeline.ROWS_PER_VALIDATION:
+            chunks.append([])
+            rows = 0
+    return [chunk for chunk in chunks if chunk]
+
+
+COMMON_PER_ROW = ("parse (pandas pyarrow CSV)", "parse (read_case_report)", "prepare (resolve, HMAC)",
+                  "validate (GX suite)", "validate (plain pandas)")  # fmt: skip
+
+
+def common_stages(files: str, staged_dir: str, n: int) -> dict:
+    """In a child process: parse (and its reference), prepare and validate (and its reference), one chunk of
+    files at a time as the pipeline does; each chunk's staging rows are written to `staged_dir` (Parquet) for
+    the load stages."""
+    import logging
+
+    import great_expectations  # noqa: F401  (imported before the GX stage: its ~5 s import is not validation)
+
+    logging.disable(logging.INFO)
+    stages = Stages(n)
+    catalogue = load_catalogue()
+    rules = case_report_rules(catalogue.regions, date.today())
+    for index, chunk in enumerate(pipeline_chunks(sorted(Path(files).iterdir()))):
+        with stages.run("parse (pandas pyarrow CSV)"):
+            len(parse_reference(chunk))
+        with stages.run("parse (read_case_report)"):
+            frame = pd.concat([read_case_report(p).assign(batch_id=p.stem, kantor_berkas=p.name.split("_")[0])
+                               for p in chunk], ignore_index=True)  # fmt: skip
+        with stages.run("prepare (resolve, HMAC)"):
+            prepared = _prepare_cases(frame, catalogue, KEY)
+        frame = None
+        for_gx = prepared.drop(columns=[*NOT_VALIDATED, NOTES_COLUMN])
+        with stages.run("validate (GX suite)"):
+            run_suite("case_report_v1", rules, for_gx)
+        with stages.run("validate (plain pandas)"):
+            pandas_checks(for_gx, set(catalogue.regions), date.today())
+        for_gx = None
+        staged = prepared.assign(tanggal_temuan=prepared["tanggal"], instansi_asli=prepared["instansi"])
+        staged[STAGING_CASE_COLUMNS].to_parquet(Path(staged_dir) / f"chunk-{index:04d}.parquet", index=False)
+        prepared = staged = None
+    return stages.results(COMMON_PER_ROW)
+
+
+def staged_chunks(staged_dir: Path):
+    """The staging rows of each chunk: text held by Arrow (compact), as the load stages take them."""
+    for path in sorted(staged_dir.glob("chunk-*.parquet")):
+        staged = pd.read_parquet(path)
+        yield staged.astype({c: pd.StringDtype("pyarrow") for c in STAGING_CASE_COLUMNS
+                             if c != "tanggal_temuan" and staged[c].dtype != pd.StringDtype("pyarrow")
+                             and not pd.api.types.is_numeric_dtype(staged[c])})  # fmt: skip
+
+
+def load_stages(url: str, staged_dir: str, folder: str, n: int) -> dict:
+    """In a child process: the project's load of every chunk (one transaction each, as the pipeline commits
+    a chunk), then the raw bulk load of the same rows (one load of one CSV file: the database's own best)."""
+    from sqlalchemy import text
+
+    stages = Stages(n)
+    wh = Warehouse(url)
+    build_warehouse(wh)
+    batches = sorted(set().union(*(set(pd.read_parquet(p, columns=["batch_id"])["batch_id"])
+                                  for p in Path(staged_dir).glob("chunk-*.parquet"))))  # fmt: skip
+    with wh.begin() as conn:  # the manifest rows the staged rows belong to
+        conn.execute(
+            text(
+                "INSERT INTO landing.batch (batch_id, contract, source, file_name, landed_path, received_at,"
+                " ingested_at, rows_in, rows_loaded, rows_quarantined, rows_duplicate, status) VALUES"
+                " (:b, 'case-report/v1', 'file', :b, '-', :t, :t, 0, 0, 0, 0, 'loaded')"
+            ),
+            [{"b": b, "t": datetime(2024, 11, 25, tzinfo=UTC)} for b in batches],
+        )
+    csv_path = Path(folder) / "raw.csv"
+    for index, staged in enumerate(staged_chunks(Path(staged_dir))):
+        with stages.run("load (project path)"), wh.begin() as conn:
+            wh.bulk_insert(conn, "staging.case_report", staged)
+        staged.to_csv(csv_path, index=False, header=index == 0, mode="w" if index == 0 else "a")
+        staged = None
+    load = raw_bulk_load(wh, csv_path)
+    with stages.run("load (raw bulk load)"):
+        load()
+    wh.engine.dispose()
+    return stages.results(("load (project path)", "load (raw bulk load)"))
+
+
+def merge_stage(url: str, n: int) -> dict:
+    """In a child process: build_warehouse on the loaded rows (DuckDB's merge runs inside this process)."""
+    stages = Stages(n)
+    wh = Warehouse(url)
+    with stages.run("merge (build_warehouse)"):
+        build_warehouse(wh)
+    wh.engine.dispose()
+    return stages.results(("merge (build_warehouse)",))
+
+
+def publish_stages(url: str, folder: str) -> dict:
+    """In a child process: the ranking query, then publish_week."""
+    stages = Stages()
+    wh = Warehouse(url)
+    with stages.run("rank (ranking query)"), wh.session() as conn:
+        len(compute_ranking(wh, conn, WEEK))
+    with stages.run("publish (publish_week)"):
+        publish_week(wh, Path(folder) / "publish", WEEK)
+    wh.engine.dispose()
+    return stages.results()
+
+
 def write_case_files(folder: Path, n: int, seed: int = 11) -> int:
     """n synthetic contract rows over all 552 offices, one CSV per office, every value as offices write it."""
     rng = np.random.default_rng(seed)
@@ -145,8 +299,9 @@ def pandas_checks(frame: pd.DataFrame, regions: set[str], today: date) -> int:
     return int(bad.sum())
 
 
-def raw_bulk_load(wh: Warehouse, staged: pd.DataFrame, folder: Path) -> None:
-    """The reference: the database's own fastest load of the same rows into an unindexed table."""
+def raw_bulk_load(wh: Warehouse, path: Path):
+    """The reference: the database's own fastest load of the same rows (the CSV file `path`, with a header)
+    into an unindexed table."""
     from sqlalchemy import text
 
     columns = ", ".join(STAGING_CASE_COLUMNS)
@@ -154,21 +309,17 @@ def raw_bulk_load(wh: Warehouse, staged: pd.DataFrame, folder: Path) -> None:
         conn.execute(text("DROP TABLE IF EXISTS staging.bench_raw"))
         conn.execute(text("CREATE TABLE staging.bench_raw AS SELECT * FROM staging.case_report WHERE 1 = 0"))
     if wh.dialect == "postgresql":
-        buffer = io.StringIO()
-        staged.to_csv(buffer, index=False, header=False)
-        payload = buffer.getvalue()
 
         def load() -> None:
-            with wh.begin() as conn:
+            with wh.begin() as conn, path.open("rb") as handle:
                 raw = conn.connection.dbapi_connection
                 with (
                     raw.cursor() as cursor,
-                    cursor.copy(f"COPY staging.bench_raw ({columns}) FROM STDIN (FORMAT csv)") as copy,
+                    cursor.copy(f"COPY staging.bench_raw ({columns}) FROM STDIN (FORMAT csv, HEADER true)") as copy,
                 ):
-                    copy.write(payload)
+                    while block := handle.read(1 << 20):
+                        copy.write(block)
     else:
-        path = folder / "raw.csv"
-        staged.to_csv(path, index=False)
 
         def load() -> None:
             with wh.begin() as conn:
@@ -177,51 +328,19 @@ def raw_bulk_load(wh: Warehouse, staged: pd.DataFrame, folder: Path) -> None:
     return load
 
 
-def bench_database(label: str, url: str, files: Path, staged: pd.DataFrame, n: int, folder: Path) -> dict:
-    from sqlalchemy import text
-
+def bench_database(label: str, url: str, files: Path, staged_dir: Path, n: int, folder: Path) -> dict:
     print(f"{label}:", flush=True)
     folder.mkdir(parents=True, exist_ok=True)
     results: dict = {}
-    wh = Warehouse(url)
-    build_warehouse(wh)
-    batches = sorted(staged["batch_id"].unique())
-    with wh.begin() as conn:  # the manifest rows the staged rows belong to
-        conn.execute(
-            text(
-                "INSERT INTO landing.batch (batch_id, contract, source, file_name, landed_path, received_at,"
-                " ingested_at, rows_in, rows_loaded, rows_quarantined, rows_duplicate, status) VALUES"
-                " (:b, 'case-report/v1', 'file', :b, '-', :t, :t, 0, 0, 0, 0, 'loaded')"
-            ),
-            [{"b": b, "t": datetime(2024, 11, 25, tzinfo=UTC)} for b in batches],
-        )
-
-    def load() -> None:
-        with wh.begin() as conn:
-            wh.bulk_insert(conn, "staging.case_report", staged)
-
-    measure(results, "load (project path)", load, n)
-    measure(results, "load (raw bulk load)", raw_bulk_load(wh, staged, folder), n)
-    measure(results, "merge (build_warehouse)", lambda: build_warehouse(wh), n)
-
-    def rank() -> int:
-        with wh.session() as conn:
-            return len(compute_ranking(wh, conn, WEEK))
-
-    measure(results, "rank (ranking query)", rank)
-    measure(results, "publish (publish_week)", lambda: publish_week(wh, folder / "publish", WEEK))
-    wh.engine.dispose()
+    results |= in_child(load_stages, url, str(staged_dir), str(folder), n)
+    results |= in_child(merge_stage, url, n)
+    results |= in_child(publish_stages, url, str(folder))
 
     # The whole chain from the drop folder into a fresh warehouse, then the same files again, in a fresh
-    # process: its peak RSS is the pipeline's own, without the frames this benchmark holds.
+    # process: its peak RSS is the pipeline's own.
     chain_url = fresh_database(url.rsplit("/", 1)[0] + "/test" if url.startswith("postgresql") else url,
                                folder / "chain.duckdb")  # fmt: skip
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(1) as pool:
-        chain_results = pool.apply(run_chain_twice, (chain_url, str(files), str(folder), n))
-    for name, figures in chain_results.items():
-        results[name] = figures
-        print(f"  {name:<28} {figures['s']:8.2f} s  peak RSS {figures['peak_rss_mb']:7.0f} MB", flush=True)
+    results |= in_child(run_chain_twice, chain_url, str(files), str(folder), n)
     return results
 
 
@@ -357,37 +476,14 @@ def main() -> int:
         report["week"] = typical_week(folder / "week")
         files = folder / "files"
         n = write_case_files(files, args.rows)
-        print(f"{n:,} case rows in {len(list(files.iterdir()))} office files", flush=True)
-        common: dict = {}
-        paths = sorted(files.iterdir())
-        measure(common, "parse (pandas pyarrow CSV)", lambda: len(parse_reference(paths)), n)
-        frame = measure(
-            common, "parse (read_case_report)",
-            lambda: pd.concat([read_case_report(p).assign(batch_id=p.stem, kantor_berkas=p.name.split("_")[0])
-                               for p in paths], ignore_index=True), n,
-        )  # fmt: skip
-        catalogue = load_catalogue()
-        import great_expectations  # noqa: F401  (imported before the GX stage: its ~5 s import is not validation)
-
-        prepared = measure(common, "prepare (resolve, HMAC)", lambda: _prepare_cases(frame, catalogue, KEY), n)
-        frame = None  # only the prepared rows are held from here on
-        rules = case_report_rules(catalogue.regions, date.today())
-        for_gx = prepared.drop(columns=[*NOT_VALIDATED, NOTES_COLUMN])
-        measure(common, "validate (GX suite)", lambda: run_suite("case_report_v1", rules, for_gx), n)
-        measure(
-            common, "validate (plain pandas)", lambda: pandas_checks(for_gx, set(catalogue.regions), date.today()), n
-        )
-        for_gx = None
-        # What the load stages take: the staging columns, text held by Arrow (compact), the prepared frame let go.
-        staged = prepared.assign(tanggal_temuan=prepared["tanggal"], instansi_asli=prepared["instansi"])[
-            STAGING_CASE_COLUMNS
-        ]
-        staged = staged.astype({c: pd.StringDtype("pyarrow") for c in STAGING_CASE_COLUMNS if staged[c].dtype == object
-                                and c != "tanggal_temuan"})  # fmt: skip
-        prepared = None
-        report["common"] = common
+        chunks = len(pipeline_chunks(sorted(files.iterdir())))
+        print(f"{n:,} case rows in {len(list(files.iterdir()))} office files, {chunks} chunks of "
+              f"~{pipeline.ROWS_PER_VALIDATION:,} rows; each stage in a process of its own:", flush=True)  # fmt: skip
+        staged_dir = folder / "staged"
+        staged_dir.mkdir()
+        report["common"] = in_child(common_stages, str(files), str(staged_dir), n)
         report["duckdb"] = bench_database(
-            "DuckDB", f"duckdb:///{folder / 'bench.duckdb'}", files, staged, n, folder / "d"
+            "DuckDB", f"duckdb:///{folder / 'bench.duckdb'}", files, staged_dir, n, folder / "d"
         )
         try:
             pg_url = fresh_database(args.pg, folder)
@@ -395,7 +491,7 @@ def main() -> int:
             print(f"PostgreSQL skipped: {exc}")
         else:
             try:
-                report["postgresql"] = bench_database("PostgreSQL", pg_url, files, staged, n, folder / "p")
+                report["postgresql"] = bench_database("PostgreSQL", pg_url, files, staged_dir, n, folder / "p")
             finally:
                 drop_created()
     report["dag_parse_s"] = dag_parse_times()
@@ -479,7 +575,7 @@ def targets(report: dict) -> list[dict]:
     )
     stage_peak = max(v["peak_rss_mb"] for v in common.values())
     add(
-        f"peak RSS of every stage at {rows:,} rows (benchmark process)",
+        f"peak RSS of every stage at {rows:,} rows (its own process, by chunks)",
         "< 1024 MB",
         per_db(lambda r: max(stage_peak, *(v["peak_rss_mb"] for k, v in r.items() if not k.startswith("chain")))),
         lambda v: v < 1024,

@@ -116,9 +116,9 @@ class Scenario:
     def drop_round_2(self) -> list[Path]:
         return harness.drop(self.settings, harness.round_files(self.sample)[1])
 
-    def child(self, operation: str, *hooks: str) -> Child:
+    def child(self, operation: str, *hooks: str, rows_per_validation: int = 0) -> Child:
         self.wh.engine.dispose()  # the child must find the DuckDB file free
-        return Child(operation, list(hooks), dict(os.environ))
+        return Child(operation, list(hooks), dict(os.environ), rows_per_validation)
 
     def short(self, message: str) -> str:
         """`message` with this test's temporary folder spelt `var`."""
@@ -175,11 +175,12 @@ def recorded_batches(wh: Warehouse) -> set[str]:
 LOAD_KILL_POINTS = {
     # the third file's bytes are in the landing zone's temporary file, fsynced, not yet renamed
     "kill-9-load-landing": hook("os:fsync", "after", 3),
-    # the second batch with rows has its staging rows inserted, its transaction still open
+    # the second chunk of batches (three batches) has its staging rows inserted, its transaction still open; the
+    # first chunk (two batches) is committed
     "kill-9-load-transaction": hook(
         "include.netralitas.warehouse.database:Warehouse.bulk_insert", "after", 2, contains="staging.case_report"
     ),
-    # the second batch is committed, its drop file not yet removed
+    # the first chunk (two batches) is committed, its first drop file removed, its second not yet
     "kill-9-load-after-commit": hook("include.netralitas.ingest.pipeline:_finish", "before", 2),
 }
 
@@ -189,7 +190,7 @@ def test_kill_9_during_a_load(scenario, fault):
     s = scenario.start(fault)
     before = recorded_batches(s.wh)
     dropped = batch_ids(s.drop_round_2())
-    child = s.child("ingest", LOAD_KILL_POINTS[fault])
+    child = s.child("ingest", LOAD_KILL_POINTS[fault], rows_per_validation=harness.ROUND_2_ROWS_PER_VALIDATION)
     assert child.reached_hook(), child.wait()
     assert child.kill() == -9
 
@@ -341,11 +342,14 @@ def test_postgresql_connection_terminated_mid_transaction(pg_scenario, fault):
                 inserted = original(self, conn, table, frame)
                 if table == "staging.case_report":
                     staged_batches.append(frame)
-                    if len(staged_batches) == 2:  # the second batch's rows are written, not committed
+                    if len(staged_batches) == 2:  # the second chunk's rows are written, not committed
                         _terminate_own_backend(conn)
                 return inserted
 
             patch.setattr(Warehouse, "bulk_insert", bulk_insert)
+            from include.netralitas.ingest import pipeline
+
+            patch.setattr(pipeline, "ROWS_PER_VALIDATION", harness.ROUND_2_ROWS_PER_VALIDATION)  # chunks of batches
             with pytest.raises(DBAPIError) as failure:
                 harness.ingest(s.wh, s.settings)
         else:

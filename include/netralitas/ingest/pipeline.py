@@ -1,10 +1,12 @@
 """Ingestion of dropped files: land, read, resolve, validate, pseudonymise, stage (product.md §3, §7, §8).
 
 Each batch (a file) is landed immutably under its content hash before anything else; the same content
-twice is a no-op. Each batch is then written in one transaction: its good rows to staging, its bad rows'
-reasons to the quarantine, its validation results and its manifest row, with
-rows in = loaded + quarantined + duplicates. One bad batch never stops the others. A file leaves the drop
-folder only after its batch is committed.
+twice is a no-op. Batches are read and validated in chunks (`ROWS_PER_VALIDATION`); each chunk is then
+written in one transaction: its good rows to staging, its bad rows' reasons to the quarantine, its
+validation results and one manifest row per batch, with rows in = loaded + quarantined + duplicates. A kill
+leaves every batch whole or absent. One bad batch never stops the others (a chunk the warehouse refuses is
+written again batch by batch, and only the refused batch is rejected). A file leaves the drop folder only
+after the transaction that holds its batch is committed.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from include.netralitas.ingest.readers import (
     read_national_release,
     release_sidecar,
 )
-from include.netralitas.landing.zone import content_hash, land, sweep_stale_temporaries
+from include.netralitas.landing.zone import content_hash, land, sweep_stale_temporaries, sync_folders
 from include.netralitas.quality.gx import (
     CASE_SUITE,
     RELEASE_SUITE,
@@ -165,24 +167,40 @@ def _record_batch(
     quarantine: pd.DataFrame,
     results: pd.DataFrame | None,
 ) -> None:
-    r = pending.result
-    now = _landing_time()
+    _record_batches(wh, conn, [pending], run_id, quarantine, results)
+
+
+def _record_batches(
+    wh: Warehouse,
+    conn: Connection,
+    pending: list[_Pending],
+    run_id: str | None,
+    quarantine: pd.DataFrame,
+    results: pd.DataFrame | None,
+) -> None:
+    """The batches' quarantined rows, validation results and manifest rows, in the caller's transaction: one
+    bulk load per table for all of them, each batch landed at its own (strictly increasing) time, in order."""
+    nows = {item.result.batch_id: _landing_time() for item in pending}
     quarantine = quarantine[quarantine["tingkat"] == "critical"]  # warnings live in validation_result only
     if not quarantine.empty:
         wh.bulk_insert(conn, "audit.quarantine", quarantine.assign(run_id=run_id))
     if results is not None and not results.empty:
-        wh.bulk_insert(conn, "audit.validation_result", results.assign(run_id=run_id, validated_at=now))
+        validated_at = pd.to_datetime(results["batch_id"].map(nows), utc=True)
+        wh.bulk_insert(conn, "audit.validation_result", results.assign(run_id=run_id, validated_at=validated_at))
     conn.execute(
         sql("landing/insert_batch.sql"),
-        {
-            **{k: v for k, v in asdict(r).items() if k not in ("status",)},
-            "status": r.status,
-            "source": pending.source,
-            "landed_path": str(pending.landed),
-            "received_at": pending.received_at,
-            "ingested_at": now,
-            "run_id": run_id,
-        },
+        [
+            {
+                **{k: v for k, v in asdict(item.result).items() if k not in ("status",)},
+                "status": item.result.status,
+                "source": item.source,
+                "landed_path": str(item.landed),
+                "received_at": item.received_at,
+                "ingested_at": nows[item.result.batch_id],
+                "run_id": run_id,
+            }
+            for item in pending
+        ],
     )
 
 
@@ -235,6 +253,10 @@ def _apply(
     spec: _Contract,
     run_id: str | None,
 ) -> None:
+    """Stage a validated chunk of batches in ONE transaction (their rows, quarantine, results and manifest
+    rows), then let their files leave the drop folder. A kill -9 leaves the whole chunk committed or none of
+    it; a file leaves only after the commit that holds its batch. Should the warehouse refuse the chunk's
+    content, each batch is staged again alone, so that only the refused one is rejected."""
     failures = outcome.failures
     critical = failures[failures["tingkat"] == "critical"]
     is_bad = pd.Series(
@@ -243,23 +265,39 @@ def _apply(
         ),
         index=prepared.index,
     )
-    # One pass to split rows, failures and results by batch (not one scan of everything per batch).
-    rows_by_batch = dict(tuple(prepared.assign(_bad=is_bad).groupby("batch_id", sort=False)))
-    failures_by_batch = dict(tuple(failures.groupby("batch_id", sort=False)))
-    results_by_batch = dict(tuple(outcome.results.groupby("batch_id", sort=False)))
-    empty_rows = prepared.iloc[0:0].assign(_bad=pd.Series(dtype=bool))
+    good = prepared.loc[~is_bad] if is_bad.any() else prepared  # no copy of a chunk without a bad row
+    quarantined = is_bad.groupby(prepared["batch_id"], sort=False).sum()
+    loaded = good.groupby("batch_id", sort=False).size()
     for item in pending:
         r = item.result
-        rows = rows_by_batch.get(r.batch_id, empty_rows)
-        good = rows.loc[~rows["_bad"]].drop(columns="_bad")
         r.rows_duplicate = duplicates.get(r.batch_id, 0)
-        r.rows_quarantined = int(rows["_bad"].sum())
-        r.rows_loaded = len(good)
+        r.rows_quarantined = int(quarantined.get(r.batch_id, 0))
+        r.rows_loaded = int(loaded.get(r.batch_id, 0))
         r.status = "loaded" if r.rows_loaded else ("quarantined" if r.rows_in else "empty")
+    if len(pending) > 1:
+        try:
+            with wh.transaction(conn):
+                for item in pending:
+                    spec.insert_header(conn, item)
+                spec.insert(conn, good)
+                _record_batches(wh, conn, pending, run_id, failures, outcome.results)
+        except CONTENT_ERRORS as exc:  # rolled back whole: find the refused batch, load the others
+            log.warning("%s: the warehouse refused a chunk of %d batches (%s); each batch alone", spec.suite,
+                        len(pending), type(exc).__name__)  # fmt: skip
+        else:
+            for item in pending:
+                _finish(item)
+            return
+    # One pass to split rows, failures and results by batch (not one scan of everything per batch).
+    rows_by_batch = dict(tuple(good.groupby("batch_id", sort=False)))
+    failures_by_batch = dict(tuple(failures.groupby("batch_id", sort=False)))
+    results_by_batch = dict(tuple(outcome.results.groupby("batch_id", sort=False)))
+    for item in pending:
+        r = item.result
         try:
             with wh.transaction(conn):
                 spec.insert_header(conn, item)
-                spec.insert(conn, good, item)
+                spec.insert(conn, rows_by_batch.get(r.batch_id, good.iloc[0:0]))
                 _record_batch(
                     wh,
                     conn,
@@ -342,9 +380,12 @@ def _oversize(parts: list[Path], contract: str, landing_dir: Path) -> _Pending:
     return _Pending(result, [], kept, _received_at(kept), rejection=BatchRejected(reason))
 
 
-def _take(settings: Settings, path: Path, contract: str, now: float) -> _Pending | BatchResult:
+def _take(
+    settings: Settings, path: Path, contract: str, now: float, unsynced: set[Path] | None = None
+) -> _Pending | BatchResult:
     """One dropped file (and its sidecar) landed as a pending batch, or a `waiting` result when it is not
-    complete yet. Unsafe names, symbolic links and files over the size limit become batches to reject."""
+    complete yet. Unsafe names, symbolic links and files over the size limit become batches to reject.
+    With `unsynced`, the landing folders still to fsync are added to it (`landing.zone.land`)."""
     is_release = contract == NATIONAL_RELEASE_CONTRACT
     name, name_problem = printable_name(path.name)
     office = office_from_name(name)
@@ -379,9 +420,10 @@ def _take(settings: Settings, path: Path, contract: str, now: float) -> _Pending
     # A data file with a sidecar is stored under the batch's hash, so that two releases with the same
     # table and different metadata never share (and overwrite) one landed sidecar.
     with_sidecar = len(parts) > 1 and parts[1].exists()
-    landed = land(settings.landing_dir, contract, raws[0], name, stem=batch_id if with_sidecar else None)
+    stem = batch_id if with_sidecar else None
+    landed = land(settings.landing_dir, contract, raws[0], name, stem=stem, unsynced=unsynced)
     if with_sidecar:
-        land(settings.landing_dir, contract, raws[1], parts[1].name, stem=landed.stem)
+        land(settings.landing_dir, contract, raws[1], parts[1].name, stem=landed.stem, unsynced=unsynced)
     result = BatchResult(batch_id, name, contract, None, "pending")
     source = "api" if path.parent == settings.api_pull_drop else "file"
     present = [p for p in parts if p.exists() or p.is_symlink()]
@@ -401,15 +443,17 @@ def _scan(
     pending: list[_Pending] = []
     waiting: list[BatchResult] = []
     now = time.time()
+    unsynced: set[Path] = set()  # each landed file is fsynced; its folder once, for all, before any commit
     for path in _drop_files(folders):
         try:
-            item = _take(settings, path, contract, now)
+            item = _take(settings, path, contract, now, unsynced)
         except FileNotFoundError:  # renamed or removed by its uploader since the listing: the next run sees it
             continue
         if isinstance(item, BatchResult):
             waiting.append(item)
         else:
             pending.append(item)
+    sync_folders(unsynced)  # a failure above commits nothing: the next run lands the files again
     known = _known_batches(conn, [p.result.batch_id for p in pending])
     done: list[BatchResult] = []
     fresh: list[_Pending] = []
@@ -503,18 +547,27 @@ def _validate_isolated(spec, frames, settings, fresh, conn, wh, run_id):
     if not fresh:
         return
     batch_ids = [item.result.batch_id for item in fresh]
+    # The chunk's rows held once: the batches' frames are let go as soon as they are concatenated, and the
+    # concatenation as soon as it is validated (before the chunk is staged).
+    whole = pd.concat(frames.values(), ignore_index=True)
+    frames.clear()
     try:
         labels = {item.result.batch_id: _label(item) for item in fresh}
-        yield fresh, _validate(spec, pd.concat(frames.values(), ignore_index=True), settings, batch_ids, run_id, labels)
-        return
+        validated = _validate(spec, whole, settings, batch_ids, run_id, labels)
     except INFRASTRUCTURE_ERRORS:
         raise
     except Exception as exc:  # never the message or a traceback in the log: they may quote values
         log.warning("%s: validating all batches at once failed (%s); each batch alone", spec.suite, type(exc).__name__)
+    else:
+        whole = None
+        yield fresh, validated
+        return
+    by_batch = dict(tuple(whole.groupby("batch_id", sort=False)))
     for item in list(fresh):
         try:
             batch_id = item.result.batch_id
-            outcome = _validate(spec, frames[batch_id], settings, [batch_id], run_id, {batch_id: _label(item)})
+            frame = by_batch.get(batch_id, whole.iloc[0:0]).reset_index(drop=True)
+            outcome = _validate(spec, frame, settings, [batch_id], run_id, {batch_id: _label(item)})
         except INFRASTRUCTURE_ERRORS:
             raise
         except Exception as exc:
@@ -579,8 +632,8 @@ class _Contract:
     def insert_header(self, conn: Connection, item: _Pending) -> None:
         """Stage what the batch holds once (none by default), before its rows."""
 
-    def insert(self, conn: Connection, good: pd.DataFrame, item: _Pending) -> None:
-        """Stage the batch's good rows."""
+    def insert(self, conn: Connection, good: pd.DataFrame) -> None:
+        """Stage the good rows (of one batch, or of a chunk of batches)."""
         raise NotImplementedError
 
 
@@ -620,7 +673,7 @@ class _CaseReports(_Contract):
         """GX never sees personal data: only the NIP's shape (nip_bentuk) is validated."""
         return prepared.drop(columns=NOT_VALIDATED)
 
-    def insert(self, conn: Connection, good: pd.DataFrame, item: _Pending) -> None:
+    def insert(self, conn: Connection, good: pd.DataFrame) -> None:
         staged = good.assign(tanggal_temuan=good["tanggal"], instansi_asli=good["instansi"])
         self.wh.bulk_insert(conn, "staging.case_report", staged[STAGING_CASE_COLUMNS])
 
@@ -730,7 +783,7 @@ class _NationalReleases(_Contract):
              "e": meta.pemilihan},
         )  # fmt: skip
 
-    def insert(self, conn: Connection, good: pd.DataFrame, item: _Pending) -> None:
+    def insert(self, conn: Connection, good: pd.DataFrame) -> None:
         staged = pd.DataFrame(
             {
                 "batch_id": good["batch_id"],
@@ -798,7 +851,7 @@ def replay_batch(
         released = sorted(quarantined - still_bad)
         now = datetime.now(UTC)
         with wh.transaction(conn):
-            spec.insert(conn, prepared[prepared[ROW_COLUMN].isin(released)], item)
+            spec.insert(conn, prepared[prepared[ROW_COLUMN].isin(released)])
             # the next build merges the batch again (its released rows; rows already in core stay as they are)
             conn.execute(sql("core/delete_merged_batch.sql"), {"b": batch_id})
             if released:

@@ -144,10 +144,30 @@ def _statement(path: Path) -> str:
     return path.read_text().strip().rstrip(";")
 
 
+# DuckDB takes up to 80 % of the machine's RAM by default, inside the Airflow worker's process: the embedded
+# warehouse is bounded instead, spilling to `<database>.tmp/` beyond the limit. 400 MB builds the 1M-row
+# warehouse (100 MB does not: `ON CONFLICT` into a keyed table does not spill) with the chain's process under
+# 1 GB (docs/performance.md). A `?memory_limit=…` or `?temp_directory=…` in the URL wins.
+DUCKDB_MEMORY_LIMIT = "400MB"
+
+
+def duckdb_config(url: str) -> dict[str, str]:
+    """The connection settings of an embedded warehouse at `url` (a DuckDB URL) that its query does not set."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    config = {"memory_limit": DUCKDB_MEMORY_LIMIT}
+    database = parsed.database
+    if database and database != ":memory:":
+        config["temp_directory"] = f"{database}.tmp"
+    return {k: v for k, v in config.items() if k not in parsed.query}
+
+
 class Warehouse:
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
-        self.engine: Engine = create_engine(self.url, poolclass=NullPool)
+        connect_args = {"config": duckdb_config(self.url)} if self.url.startswith("duckdb") else {}
+        self.engine: Engine = create_engine(self.url, poolclass=NullPool, connect_args=connect_args)
         self.dialect = self.engine.dialect.name  # "duckdb" or "postgresql"
         self._migrated = False
         if self.dialect not in ("duckdb", "postgresql"):

@@ -353,3 +353,41 @@ def test_an_html_release_page_with_two_tables_loads_its_rows_and_lands_owner_onl
     assert mode & 0o077 == 0  # owner-only: nobody else reads the raw files
     assert stat.S_IMODE(__import__("os").stat(settings.landing_dir).st_mode) == 0o700
     assert not any(folder.iterdir())
+
+
+def test_a_chunk_is_committed_once_after_its_landing_folders_are_fsynced_each_once(warehouse, settings, monkeypatch):
+    """A chunk of batches is written in one transaction, each batch with its own manifest row and strictly
+    increasing ingested_at in file order; every landing folder is fsynced once, before anything is committed
+    (a file leaves the drop folder only after its batch committed: its landed copy must be durable by then)."""
+    from contextlib import contextmanager
+
+    from include.netralitas.landing import zone
+    from include.netralitas.warehouse.database import Warehouse
+
+    warehouse.migrate()
+    events: list[tuple[str, object]] = []
+    real_fsync_dir, real_transaction = zone.fsync_dir, Warehouse.transaction
+    monkeypatch.setattr(zone, "fsync_dir", lambda folder: events.append(("fsync", folder)) or real_fsync_dir(folder))
+
+    @contextmanager
+    def transaction(self, conn):
+        events.append(("transaction", None))
+        with real_transaction(self, conn):
+            yield conn
+
+    monkeypatch.setattr(Warehouse, "transaction", transaction)
+    for name in ("82.04_a.csv", "82.04_b.csv", "82.04_c.csv"):
+        drop(settings, name, [GOOD.format(n=name[6])])
+    results = ingest_case_reports(warehouse, settings, hmac_key(settings))
+    assert [r.status for r in results] == ["loaded"] * 3
+    assert [kind for kind, _ in events].count("transaction") == 1  # the three batches in one transaction
+    synced = [folder for kind, folder in events if kind == "fsync"]
+    assert events[-1][0] == "transaction"  # every folder fsync came before it
+    assert len(synced) == len(set(synced))  # each folder once
+    landed = {p.parent for p in settings.landing_dir.rglob("*.csv")}
+    assert len(landed) >= 2  # three files, in folders of their hash
+    assert landed <= set(synced)
+    assert not list(settings.case_report_drop.iterdir())
+    ordered = [b["file_name"] for b in sorted(batches(warehouse), key=lambda b: b["ingested_at"])]
+    assert ordered == ["82.04_a.csv", "82.04_b.csv", "82.04_c.csv"]
+    assert len({b["ingested_at"] for b in batches(warehouse)}) == 3
