@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 CORE_STEPS = (
     "core/insert_case_history.sql",
     "core/upsert_case_current.sql",
+    "core/insert_case_current.sql",
     "core/insert_merged_batch.sql",
     "core/insert_national_release.sql",
     "core/insert_national_release_fact.sql",
@@ -99,6 +100,8 @@ def build_warehouse(wh: Warehouse, *, gx_dir: Path | None = None, run_id: str | 
     reference = hashlib.sha256(json.dumps([regions, instansi, elections], sort_keys=True, default=str).encode())
     try:
         with wh.begin() as conn:
+            if wh.dialect == "postgresql":  # the merge's sorts and hashes in memory (see the file)
+                conn.execute(sql("core/set_local_work_mem.sql"))
             if conn.execute(sql("audit/select_reference_load.sql")).scalar() != reference.hexdigest():
                 for name, rows in dimensions.items():  # only when the reference files changed: in bulk
                     frame = pd.DataFrame(rows, columns=REFERENCE_COLUMNS[name])

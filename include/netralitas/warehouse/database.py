@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import io
 import os
 import time
 import tomllib
@@ -41,6 +40,7 @@ CONTRACT = "mart/contract.toml"
 CORE_VIEWS = "core/create_view_*.sql"
 LOCK_TIMEOUT_S = int(os.environ.get("NETRALITAS_LOCK_TIMEOUT_S", "600"))
 PG_LOCK_KEY = 7_340_2024  # pg_advisory_xact_lock key of netralitas writers
+COPY_CHUNK_ROWS = 16_384  # rows per CSV chunk of a PostgreSQL bulk load
 
 
 def normalise_url(url: str) -> str:
@@ -301,7 +301,8 @@ class Warehouse:
         A frame of text, integer, boolean, date and timestamp columns goes through Arrow: on DuckDB the Arrow
         table is registered and inserted with `INSERT ... SELECT` (no type sniffing of object columns), on
         PostgreSQL Arrow's C++ writer serialises it as CSV for one `COPY` (nulls unquoted-empty, text always
-        quoted). Any other frame takes the row-by-row `COPY` (PostgreSQL) or the DataFrame scan (DuckDB)."""
+        quoted), streamed in chunks of COPY_CHUNK_ROWS rows. Any other frame takes the row-by-row `COPY`
+        (PostgreSQL) or the DataFrame scan (DuckDB)."""
         if frame.empty:
             return 0
         columns = list(frame.columns)
@@ -310,15 +311,18 @@ class Warehouse:
         raw = conn.connection.dbapi_connection
         if self.dialect == "postgresql":
             if arrow is not None:
+                import pyarrow as pa
                 import pyarrow.csv
 
-                payload = io.BytesIO()
-                pyarrow.csv.write_csv(arrow, payload, pyarrow.csv.WriteOptions(include_header=False))
+                options = pyarrow.csv.WriteOptions(include_header=False)
                 with (
                     raw.cursor() as cursor,
                     cursor.copy(f"COPY {table} ({column_list}) FROM STDIN (FORMAT csv)") as copy,
-                ):
-                    copy.write(payload.getbuffer())
+                ):  # streamed: the server parses one chunk while Arrow writes the next, no copy of the whole CSV
+                    for chunk in arrow.to_batches(max_chunksize=COPY_CHUNK_ROWS):
+                        sink = pa.BufferOutputStream()
+                        pyarrow.csv.write_csv(chunk, sink, options)
+                        copy.write(memoryview(sink.getvalue()))
             else:
                 with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
                     for row in frame.itertuples(index=False, name=None):
