@@ -5,7 +5,8 @@
 Both databases get the project's migrations and the same synthetic staged case rows; each is timed for
 the bulk load into staging.case_report (DuckDB: the project's `Warehouse.bulk_insert`; SQLite: the
 fastest native path, `executemany` in one transaction), the merge into core.case_current (the project's
-`sql/core/upsert_case_current.sql` semantics) and the ranking query `sql/mart/national_ranking.sql`.
+`sql/core/upsert_case_current.sql` and `insert_case_current.sql` semantics) and the ranking query
+`sql/mart/national_ranking.sql`.
 SQLite has no schemas: each layer is an ATTACHed file, as a SQLite warehouse would have to do.
 """
 

@@ -30,6 +30,10 @@ CORE_STEPS = (
     "core/insert_national_release_fact.sql",
 )
 
+# PostgreSQL only, first in the build's transaction (each file says why): the merge's sorts and hashes in
+# memory, and no nested loops over the tables the merge fills.
+POSTGRESQL_SETTINGS = ("core/set_local_work_mem.sql", "core/set_local_enable_nestloop.sql")
+
 # The columns of each reference dimension core.<name>, loaded in bulk by sql/core/upsert_<name>.sql.
 REFERENCE_COLUMNS = {
     "region": ["kode", "nama", "kode_provinsi", "tingkat"],
@@ -100,8 +104,9 @@ def build_warehouse(wh: Warehouse, *, gx_dir: Path | None = None, run_id: str | 
     reference = hashlib.sha256(json.dumps([regions, instansi, elections], sort_keys=True, default=str).encode())
     try:
         with wh.begin() as conn:
-            if wh.dialect == "postgresql":  # the merge's sorts and hashes in memory (see the file)
-                conn.execute(sql("core/set_local_work_mem.sql"))
+            if wh.dialect == "postgresql":
+                for setting in POSTGRESQL_SETTINGS:
+                    conn.execute(sql(setting))
             if conn.execute(sql("audit/select_reference_load.sql")).scalar() != reference.hexdigest():
                 for name, rows in dimensions.items():  # only when the reference files changed: in bulk
                     frame = pd.DataFrame(rows, columns=REFERENCE_COLUMNS[name])

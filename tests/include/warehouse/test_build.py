@@ -3,6 +3,8 @@ the reference data changes, left alone when it does not. On DuckDB and PostgreSQ
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import text
 
 from include.netralitas.contracts import PEMILIHAN_LABELS
@@ -149,3 +151,36 @@ def test_a_bulk_load_in_many_chunks_reads_back_every_value(warehouse, monkeypatc
     assert [tuple(r) for r in loaded] == [
         (v or "", n, rank, v) for v, n, rank in zip(values, range(5), [1, None, 3, None, 5], strict=True)
     ]
+
+
+def test_the_merge_plans_no_nested_loop_over_the_tables_it_fills(pg_migrated_url):
+    """PostgreSQL: once core.case_history and core.case_current have been vacuumed while empty (after a first
+    build that was rolled back or killed), the planner trusts their zero rows and, left alone, re-scans them
+    once per staged row while the merge fills them (time growing with the square of the rows). The build's
+    transaction settings leave it hash joins only."""
+    import psycopg
+
+    from include.netralitas.warehouse.database import Warehouse, read_sql
+
+    with psycopg.connect(pg_migrated_url, autocommit=True) as conn:
+        for table in ("core.case_history", "core.case_current"):
+            conn.execute(f"VACUUM ANALYZE {table}")
+    wh = Warehouse(pg_migrated_url)
+
+    def plans() -> dict[str, str]:
+        params = {"merged_at": datetime.now(UTC)}
+        return {
+            step: "\n".join(row[0] for row in conn.execute(text("EXPLAIN " + read_sql(step)), params))
+            for step in build.CORE_STEPS
+        }
+
+    try:
+        with wh.begin() as conn:
+            alone = plans()
+            for setting in build.POSTGRESQL_SETTINGS:
+                conn.execute(text(read_sql(setting)))
+            settled = plans()
+    finally:
+        wh.engine.dispose()
+    assert "Nested Loop" in alone["core/insert_case_history.sql"]  # the hazard the settings are there for
+    assert {step: "Nested Loop" in plan for step, plan in settled.items()} == dict.fromkeys(build.CORE_STEPS, False)
