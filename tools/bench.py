@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import io
 import json
 import multiprocessing
@@ -191,6 +192,7 @@ def common_stages(files: str, staged_dir: str, n: int) -> dict:
         staged = prepared.assign(tanggal_temuan=prepared["tanggal"], instansi_asli=prepared["instansi"])
         staged[STAGING_CASE_COLUMNS].to_parquet(Path(staged_dir) / f"chunk-{index:04d}.parquet", index=False)
         prepared = staged = None
+        gc.collect()  # as the pipeline does after each chunk (pipeline._ingest): GX's reference cycles let go
     return stages.results(COMMON_PER_ROW)
 
 

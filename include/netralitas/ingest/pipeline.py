@@ -12,6 +12,7 @@ after the transaction that holds its batch is committed.
 from __future__ import annotations
 
 import errno
+import gc
 import logging
 import os
 import re
@@ -493,6 +494,10 @@ def _ingest(
             for group, validated in _validate_isolated(spec, frames, settings, read, conn, wh, run_id):
                 prepared, duplicates, outcome = validated
                 _apply(wh, conn, group, outcome, prepared, duplicates, spec, run_id)
+            # A chunk's frames end up in reference cycles (Great Expectations' context, batch and results objects)
+            # that Python's occasional full collection frees only much later: without this, memory grew by
+            # about 100 MB per chunk of 100,000 rows (1M rows: 1.46 GB, with it 0.65 GB; docs/performance.md).
+            gc.collect()
 
         staged: list[_Pending] = []
         for item in fresh:
