@@ -145,10 +145,11 @@ def _statement(path: Path) -> str:
 
 
 # DuckDB takes up to 80 % of the machine's RAM by default, inside the Airflow worker's process: the embedded
-# warehouse is bounded instead, spilling to `<database>.tmp/` beyond the limit. 400 MB builds the 1M-row
-# warehouse (100 MB does not: `ON CONFLICT` into a keyed table does not spill) with the chain's process under
-# 1 GB (docs/performance.md). A `?memory_limit=…` or `?temp_directory=…` in the URL wins.
-DUCKDB_MEMORY_LIMIT = "400MB"
+# warehouse is bounded instead, spilling to `<database>.tmp/` beyond the limit. 300 MB builds the 1M-row
+# warehouse with the chain's process under 1 GB (150 MB still built it; an `ON CONFLICT` upsert into a keyed
+# table does not spill, so a much smaller limit can fail a large re-sent drop) (docs/performance.md). A
+# `?memory_limit=…` or `?temp_directory=…` in the URL wins.
+DUCKDB_MEMORY_LIMIT = "300MB"
 
 
 def duckdb_config(url: str) -> dict[str, str]:
