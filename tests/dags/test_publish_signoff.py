@@ -148,6 +148,14 @@ def _run_with_answer(option: str, settings) -> tuple[dict, dict[str, str], objec
     for task in dag.tasks:
         task.retries = 0
     seen: dict = {}
+    # The responder's Airflow API modules are imported, and SQLAlchemy's mappers configured, here, before the
+    # thread starts: importing them in the thread while dag.test() configured the mappers in this one deadlocked
+    # (the thread held the import lock and waited for SQLAlchemy's configure lock, this thread the other way).
+    import airflow.api_fastapi.core_api.datamodels.hitl  # noqa: F401
+    import airflow.api_fastapi.core_api.routes.public.hitl  # noqa: F401
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()
     responder = threading.Thread(target=_respond, args=(option, settings, seen), daemon=True)
     responder.start()
     run = dag.test(logical_date=WEEK.publication_time, run_conf={"week": str(WEEK)})
