@@ -245,15 +245,13 @@ def migrated_template(tmp_path_factory, request):
 
     yield template
     if "postgresql" in made:
-        with _pg_admin_engine().connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{made["postgresql"]}" WITH (FORCE)'))
+        _pg_drop(made["postgresql"])
 
 
 @pytest.fixture(scope="session")
 def migrated_copy(migrated_template, tmp_path_factory, request):
     """`migrated_copy(dialect)`: the URL of a new copy of the migrated template, for a fixture that outlives one
     test (a module's shared run); the PostgreSQL copies are dropped at the end of the session."""
-    from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
     made: list[str] = []
@@ -269,10 +267,8 @@ def migrated_copy(migrated_template, tmp_path_factory, request):
         return make_url(request.getfixturevalue("pg_server")).set(database=name).render_as_string(hide_password=False)
 
     yield copy
-    if made:
-        with _pg_admin_engine().connect() as conn:
-            for name in made:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    for name in made:
+        _pg_drop(name)
 
 
 def _pg_clone(template: str, name: str) -> None:

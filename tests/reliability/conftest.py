@@ -143,7 +143,7 @@ def round_1(sample, tmp_path_factory, request):
     from sqlalchemy.engine import make_url
 
     from include.netralitas.warehouse.database import Warehouse
-    from tests.conftest import _pg_admin_engine, _pg_clone
+    from tests.conftest import _pg_admin_engine, _pg_clone, _pg_drop
     from tests.reliability import harness
 
     made: dict[tuple[str, bool], tuple[str, Path]] = {}  # (dialect, GX file context) -> (database, var folder)
@@ -183,17 +183,14 @@ def round_1(sample, tmp_path_factory, request):
         if wh.dialect == "duckdb":
             shutil.copyfile(database, wh.engine.url.database)
         else:
-            with _pg_admin_engine().connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{wh.engine.url.database}" WITH (FORCE)'))
+            _pg_drop(wh.engine.url.database)
             _pg_clone(database, wh.engine.url.database)
         shutil.copytree(var, settings.var_dir, symlinks=True, dirs_exist_ok=True)
 
     yield restore
-    databases = [database for (dialect, _), (database, _) in made.items() if dialect == "postgresql"]
-    if databases:
-        with _pg_admin_engine().connect() as conn:
-            for database in databases:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+    for (dialect, _), (database, _) in made.items():
+        if dialect == "postgresql":
+            _pg_drop(database)
 
 
 @pytest.fixture(scope="session")
@@ -203,7 +200,7 @@ def clean_state(sample, round_1, tmp_path_factory, request):
     from sqlalchemy import text
 
     from include.netralitas.warehouse.database import Warehouse
-    from tests.conftest import _pg_admin_engine
+    from tests.conftest import _pg_admin_engine, _pg_drop
     from tests.reliability import harness
 
     cache: dict[str, dict] = {}
@@ -237,7 +234,5 @@ def clean_state(sample, round_1, tmp_path_factory, request):
         return cache[dialect]
 
     yield compute
-    if databases:
-        with _pg_admin_engine().connect() as conn:
-            for name in databases:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    for name in databases:
+        _pg_drop(name)
