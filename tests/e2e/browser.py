@@ -15,6 +15,10 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 AXE_VERSION = "4.14.1"
 FLAGS = [
@@ -118,13 +122,11 @@ def _call(socket, ids, method: str, params: dict | None, session: str | None, ev
 
 
 @contextmanager
-def browser(chromium: str):
-    """A headless Chromium with a DevTools socket on a free port; yields a function that opens a new tab."""
-    from websockets.sync.client import connect
-
-    profile = Path(tempfile.mkdtemp(prefix="netralitas-chromium-"))
+def devtools(chromium: str, flags: list[str], profile: Path) -> Iterator[tuple[str, str]]:
+    """Chromium started with `flags` and the profile folder `profile`, its DevTools on a free loopback port:
+    yields (port, the browser's DevTools socket path); stopped afterwards."""
     process = subprocess.Popen(
-        [chromium, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
+        [chromium, *flags, f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
@@ -135,7 +137,27 @@ def browser(chromium: str):
                 raise RuntimeError(f"{chromium} did not open its DevTools port (exit code {process.poll()})")
             time.sleep(0.1)
         port, path = active.read_text().splitlines()[:2]
-        with connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=30) as socket:
+        yield port, path
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def browser(chromium: str):
+    """A headless Chromium with a DevTools socket on a free port; yields a function that opens a new tab."""
+    from websockets.sync.client import connect
+
+    profile = Path(tempfile.mkdtemp(prefix="netralitas-chromium-"))
+    try:
+        with (
+            devtools(chromium, FLAGS, profile) as (port, path),
+            connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=30) as socket,
+        ):
             ids = itertools.count(1)
 
             def new_page() -> Page:
@@ -145,12 +167,6 @@ def browser(chromium: str):
 
             yield new_page
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         shutil.rmtree(profile, ignore_errors=True)
 
 

@@ -8,14 +8,13 @@ import asyncio
 import base64
 import json
 import shutil
-import subprocess
 import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tests.e2e.browser import tool_missing
+from tests.e2e.browser import devtools, tool_missing
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -87,26 +86,7 @@ class Page:
 def offline_chromium(profile: Path) -> Iterator[Page]:
     """A headless Chromium with no network, its DevTools on a free loopback port; stopped afterwards."""
     profile.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [chromium_binary(), *OFFLINE, f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        port_file = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + 60
-        while not port_file.exists() or not port_file.read_text().strip():
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("Chromium did not open its DevTools port")
-            time.sleep(0.1)
-        port = int(port_file.read_text().split()[0])
+    with devtools(chromium_binary(), OFFLINE, profile) as (port, _):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as response:
             tabs = [t for t in json.load(response) if t.get("type") == "page"]
         yield Page(tabs[0]["webSocketDebuggerUrl"])
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
