@@ -120,14 +120,14 @@ class _PgDatabases:
         self.jobs.put(lambda: _pg_drop(name))
 
     def close(self) -> None:
-        """Drop what is left (the databases made ahead) and wait for every drop."""
+        """Let every queued make and drop run, then drop what is left (the databases made ahead)."""
+        self.jobs.put(None)
+        self.worker.join()
         for ready in self.ready.values():
             while not ready.empty():
                 made = ready.get()
                 if isinstance(made, str):
-                    self.drop(made)
-        self.jobs.put(None)
-        self.worker.join()
+                    _pg_drop(made)
 
 
 def _pg_drop(name: str) -> None:
